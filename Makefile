@@ -1,0 +1,56 @@
+# rehsos — the two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test test-sqlite test-postgres check lint format messages lock bench install clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "rehsos needs Python 3.11 or newer (set PYTHON=python3.11)")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+	$(BIN)/rehsos compile-translations
+
+run: install
+	$(BIN)/rehsos migrate --noinput
+	$(BIN)/rehsos load-demo
+	$(BIN)/rehsos serve --host $(HOST) --port $(PORT)
+
+test: install test-sqlite test-postgres
+
+test-sqlite: install
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+test-postgres: install
+	$(BIN)/python -m rehsos.devtools.pgtest -n 2 --dist loadfile
+
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/rehsos makemigrations --check --dry-run
+	$(BIN)/python -m rehsos.devtools.messages --check
+
+messages: install
+	$(BIN)/python -m rehsos.devtools.messages --update
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+lock:
+	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+	  --python-platform x86_64-manylinux_2_28 -o requirements.lock
+
+bench: install
+	$(BIN)/python bench/foundation.py
+
+clean:
+	rm -rf $(VENV) var

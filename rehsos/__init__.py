@@ -1,0 +1,1 @@
+"""rehsos — information system for Indonesia's social rehabilitation programme."""

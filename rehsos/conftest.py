@@ -1,0 +1,60 @@
+"""Shared fixtures: named personas for every role, on real centres and regions.
+
+Region data is loaded by the migrations, so tests use real Kemendagri codes:
+31.75.03.1001 is a kelurahan in Jakarta Timur, 32.01 is Kabupaten Bogor.
+"""
+
+import pytest
+
+from rehsos.core.roles import Role, ScopeLevel
+from rehsos.core.tests.factories import FacilityFactory, PersonFactory, UserFactory
+
+
+@pytest.fixture
+def handayani(db):
+    return FacilityFactory(code="brsampk-handayani", name="Sentra Handayani",
+                           region_id="31.75.03.1001", clusters=["ANAK"])
+
+
+@pytest.fixture
+def galih_pakuan(db):
+    return FacilityFactory(code="brskpn-galih-pakuan", name="Sentra Galih Pakuan",
+                           region_id="32.01.01.1001", clusters=["KPN"])
+
+
+@pytest.fixture
+def national_admin(db):
+    return UserFactory(username="admin.nasional", role=Role.NATIONAL_ADMIN)
+
+
+@pytest.fixture
+def analyst(db):
+    return UserFactory(username="analis", role=Role.NATIONAL_ANALYST)
+
+
+@pytest.fixture
+def social_worker(handayani):
+    return UserFactory(username="peksos.handayani", role=Role.SOCIAL_WORKER,
+                       scope_level=ScopeLevel.FACILITY, facility=handayani)
+
+
+@pytest.fixture
+def facility_head(handayani):
+    return UserFactory(username="kepala.handayani", role=Role.FACILITY_HEAD,
+                       scope_level=ScopeLevel.FACILITY, facility=handayani)
+
+
+@pytest.fixture
+def provincial_officer(db):
+    return UserFactory(username="dinsos.dki", role=Role.PROVINCIAL_OFFICER,
+                       scope_level=ScopeLevel.PROVINCE, province_code="31")
+
+
+@pytest.fixture
+def person_in_handayani(handayani):
+    return PersonFactory(facility=handayani, village_id="31.75.03.1001")
+
+
+@pytest.fixture
+def person_in_galih_pakuan(galih_pakuan):
+    return PersonFactory(facility=galih_pakuan, village_id="32.01.01.1001")

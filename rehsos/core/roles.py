@@ -1,0 +1,80 @@
+"""Roles, scopes and what each role may do.
+
+This is the one table of permissions. Every view and API endpoint names the
+action it needs (``@requires("...")``); :mod:`rehsos.core.permissions` checks
+the action against this table and filters querysets by the user's scope.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    NATIONAL_ADMIN = "national_admin", _("National administrator")
+    NATIONAL_ANALYST = "national_analyst", _("National analyst")
+    FACILITY_HEAD = "facility_head", _("Head of centre")
+    SOCIAL_WORKER = "social_worker", _("Social worker")
+    INSTRUCTOR = "instructor", _("Instructor / job coach")
+    PROVINCIAL_OFFICER = "provincial_officer", _("Provincial officer")
+    PARTNER_VIEWER = "partner_viewer", _("Partner viewer")
+    EMPLOYER = "employer", _("Employer")
+    STANDARDS_ASSESSOR = "standards_assessor", _("Standards assessor")
+
+
+class ScopeLevel(models.TextChoices):
+    NATION = "nation", _("Nation")
+    PROVINCE = "province", _("Province")
+    FACILITY = "facility", _("Centre")
+
+
+# Actions every signed-in user has.
+_EVERYONE = {
+    "home.view",
+    "account.view",
+    "account.manage_tokens",
+    "account.manage_2fa",
+    "regions.view",
+    "facilities.view",
+    "jobs.view_own",
+}
+# Roles that work with identifiable people in their scope.
+_CASEWORK = {"persons.view", "persons.count"}
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.NATIONAL_ADMIN: frozenset(
+        _EVERYONE
+        | _CASEWORK
+        | {
+            "users.manage",
+            "audit.view",
+            "audit.export",
+            "access_log.view",
+            "access_log.export",
+            "jobs.view_all",
+            "admin.site",
+        }
+    ),
+    Role.NATIONAL_ANALYST: frozenset(_EVERYONE | {"persons.count", "stats.view"}),
+    Role.FACILITY_HEAD: frozenset(_EVERYONE | _CASEWORK | {"stats.view"}),
+    Role.SOCIAL_WORKER: frozenset(_EVERYONE | _CASEWORK),
+    Role.INSTRUCTOR: frozenset(_EVERYONE | {"persons.count"}),
+    Role.PROVINCIAL_OFFICER: frozenset(_EVERYONE | _CASEWORK | {"stats.view"}),
+    Role.PARTNER_VIEWER: frozenset(_EVERYONE | {"stats.view"}),
+    Role.EMPLOYER: frozenset(_EVERYONE),
+    Role.STANDARDS_ASSESSOR: frozenset(_EVERYONE),
+}
+
+# The scope each role must be given: a facility role needs a centre, and so on.
+REQUIRED_SCOPE: dict[str, str] = {
+    Role.NATIONAL_ADMIN: ScopeLevel.NATION,
+    Role.NATIONAL_ANALYST: ScopeLevel.NATION,
+    Role.FACILITY_HEAD: ScopeLevel.FACILITY,
+    Role.SOCIAL_WORKER: ScopeLevel.FACILITY,
+    Role.INSTRUCTOR: ScopeLevel.FACILITY,
+    Role.PROVINCIAL_OFFICER: ScopeLevel.PROVINCE,
+    Role.PARTNER_VIEWER: ScopeLevel.NATION,
+    Role.EMPLOYER: ScopeLevel.NATION,
+    Role.STANDARDS_ASSESSOR: ScopeLevel.NATION,
+}
+
+ALL_ACTIONS: frozenset[str] = frozenset().union(*PERMISSIONS.values())
