@@ -12,14 +12,22 @@ from rehsos.core.tests.factories import FacilityFactory, PersonFactory, UserFact
 
 @pytest.fixture
 def handayani(db):
-    return FacilityFactory(code="brsampk-handayani", name="Sentra Handayani",
-                           region_id="31.75.03.1001", clusters=["ANAK"])
+    return FacilityFactory(
+        code="brsampk-handayani",
+        name="Sentra Handayani",
+        region_id="31.75.03.1001",
+        clusters=["ANAK"],
+    )
 
 
 @pytest.fixture
 def galih_pakuan(db):
-    return FacilityFactory(code="brskpn-galih-pakuan", name="Sentra Galih Pakuan",
-                           region_id="32.01.01.1001", clusters=["KPN"])
+    return FacilityFactory(
+        code="brskpn-galih-pakuan",
+        name="Sentra Galih Pakuan",
+        region_id="32.01.01.1001",
+        clusters=["KPN"],
+    )
 
 
 @pytest.fixture
@@ -34,20 +42,32 @@ def analyst(db):
 
 @pytest.fixture
 def social_worker(handayani):
-    return UserFactory(username="peksos.handayani", role=Role.SOCIAL_WORKER,
-                       scope_level=ScopeLevel.FACILITY, facility=handayani)
+    return UserFactory(
+        username="peksos.handayani",
+        role=Role.SOCIAL_WORKER,
+        scope_level=ScopeLevel.FACILITY,
+        facility=handayani,
+    )
 
 
 @pytest.fixture
 def facility_head(handayani):
-    return UserFactory(username="kepala.handayani", role=Role.FACILITY_HEAD,
-                       scope_level=ScopeLevel.FACILITY, facility=handayani)
+    return UserFactory(
+        username="kepala.handayani",
+        role=Role.FACILITY_HEAD,
+        scope_level=ScopeLevel.FACILITY,
+        facility=handayani,
+    )
 
 
 @pytest.fixture
 def provincial_officer(db):
-    return UserFactory(username="dinsos.dki", role=Role.PROVINCIAL_OFFICER,
-                       scope_level=ScopeLevel.PROVINCE, province_code="31")
+    return UserFactory(
+        username="dinsos.dki",
+        role=Role.PROVINCIAL_OFFICER,
+        scope_level=ScopeLevel.PROVINCE,
+        province_code="31",
+    )
 
 
 @pytest.fixture

@@ -73,8 +73,17 @@ class HeaderToken(APIKeyHeader):
         return _authenticate_token(request, key) if key else None
 
 
-def problem(request, status: int, title: str, *, code: str, detail: str = "",
-            errors: list | None = None, headers: dict | None = None, **extra) -> JsonResponse:
+def problem(
+    request,
+    status: int,
+    title: str,
+    *,
+    code: str,
+    detail: str = "",
+    errors: list | None = None,
+    headers: dict | None = None,
+    **extra,
+) -> JsonResponse:
     body = {
         "type": f"https://rehsos.kemensos.go.id/problems/{code}",
         "title": str(title),
@@ -86,8 +95,9 @@ def problem(request, status: int, title: str, *, code: str, detail: str = "",
     if errors is not None:
         body["errors"] = errors
     body.update(extra)
-    response = JsonResponse(body, status=status, content_type=PROBLEM,
-                            json_dumps_params={"ensure_ascii": False})
+    response = JsonResponse(
+        body, status=status, content_type=PROBLEM, json_dumps_params={"ensure_ascii": False}
+    )
     for name, value in (headers or {}).items():
         response[name] = value
     return response
@@ -137,31 +147,52 @@ def build_api() -> NinjaAPI:
     @api.exception_handler(NinjaValidationError)
     def validation_error(request, exc):
         errors = [
-            {"field": _field_name(e.get("loc", ())), "message": _validation_message(e),
-             "code": e.get("type", "invalid")}
+            {
+                "field": _field_name(e.get("loc", ())),
+                "message": _validation_message(e),
+                "code": e.get("type", "invalid"),
+            }
             for e in exc.errors
         ]
-        return problem(request, 422, _("Some fields are not valid"), code="validation_failed",
-                       errors=errors)
+        return problem(
+            request, 422, _("Some fields are not valid"), code="validation_failed", errors=errors
+        )
 
     @api.exception_handler(DomainError)
     def domain_error(request, exc):
         errors = [{"field": f, "message": str(m)} for f, m in exc.fields.items()] or None
-        return problem(request, exc.status, exc.title, code=exc.code, detail=str(exc.message),
-                       errors=errors, **exc.extra)
+        return problem(
+            request,
+            exc.status,
+            exc.title,
+            code=exc.code,
+            detail=str(exc.message),
+            errors=errors,
+            **exc.extra,
+        )
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request, exc):
-        return problem(request, 401, _("Authentication required"), code="unauthenticated",
-                       detail=_("Send a valid, unexpired API token: Authorization: Bearer rhs_…"),
-                       headers={"WWW-Authenticate": 'Bearer realm="rehsos"'})
+        return problem(
+            request,
+            401,
+            _("Authentication required"),
+            code="unauthenticated",
+            detail=_("Send a valid, unexpired API token: Authorization: Bearer rhs_…"),
+            headers={"WWW-Authenticate": 'Bearer realm="rehsos"'},
+        )
 
     @api.exception_handler(RateLimited)
     def rate_limited(request, exc):
-        return problem(request, 429, _("Too many requests"), code="rate_limited",
-                       detail=_("Wait %(seconds)s seconds before trying again.")
-                       % {"seconds": exc.retry_after},
-                       headers={"Retry-After": str(exc.retry_after)})
+        return problem(
+            request,
+            429,
+            _("Too many requests"),
+            code="rate_limited",
+            detail=_("Wait %(seconds)s seconds before trying again.")
+            % {"seconds": exc.retry_after},
+            headers={"Retry-After": str(exc.retry_after)},
+        )
 
     @api.exception_handler(Http404)
     def not_found(request, exc):
@@ -174,7 +205,12 @@ def build_api() -> NinjaAPI:
     @api.exception_handler(Exception)
     def unexpected(request, exc):
         logger.exception("unexpected API error on %s", request.path)
-        return problem(request, 500, _("Something went wrong on our side"), code="server_error",
-                       detail=_("The error was logged. Try again, or contact the administrator."))
+        return problem(
+            request,
+            500,
+            _("Something went wrong on our side"),
+            code="server_error",
+            detail=_("The error was logged. Try again, or contact the administrator."),
+        )
 
     return api

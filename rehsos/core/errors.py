@@ -9,8 +9,14 @@ class DomainError(Exception):
     code = "invalid"
     title = _("The request could not be completed")
 
-    def __init__(self, message=None, *, fields: dict | None = None, code: str | None = None,
-                 extra: dict | None = None):
+    def __init__(
+        self,
+        message=None,
+        *,
+        fields: dict | None = None,
+        code: str | None = None,
+        extra: dict | None = None,
+    ):
         self.message = message or self.title
         self.fields = fields or {}
         if code:

@@ -29,7 +29,9 @@ def decode_cursor(cursor: str, size: int) -> list[Any]:
     except (ValueError, TypeError):
         values = None
     if not isinstance(values, list) or len(values) != size:
-        raise ValidationFailed(fields={"after": _("This cursor is not valid; start from the first page.")})
+        raise ValidationFailed(
+            fields={"after": _("This cursor is not valid; start from the first page.")}
+        )
     return values
 
 
@@ -39,8 +41,9 @@ class Page:
     next_cursor: str | None
 
 
-def keyset_page(queryset: QuerySet, *, order: tuple[str, ...], after: str | None,
-                limit: int) -> Page:
+def keyset_page(
+    queryset: QuerySet, *, order: tuple[str, ...], after: str | None, limit: int
+) -> Page:
     """One page of ``queryset`` ordered by ``order`` (ascending; the last key must be unique)."""
     if after:
         values = decode_cursor(after, len(order))

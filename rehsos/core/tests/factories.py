@@ -8,7 +8,7 @@ from rehsos.core.roles import Role, ScopeLevel
 from rehsos.facilities.models import Facility
 from rehsos.registry.models import Person
 
-TEST_PASSWORD = "correct-horse-battery-9"  # noqa: S105 - synthetic test users only
+TEST_PASSWORD = "correct-horse-battery-9"
 
 
 class UserFactory(DjangoModelFactory):
