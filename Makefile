@@ -26,11 +26,15 @@ run: install
 
 test: install test-sqlite test-postgres
 
+# -rfEs lists failures, errors and the one-line reason of a skipped test (no chromium: browser tests skipped).
+# The SQLite run ignores a DATABASE_URL exported for the app.
 test-sqlite: install
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	env -u DATABASE_URL $(BIN)/python -m pytest -n 2 --dist loadfile -rfEs
 
+# A fresh database on REHSOS_TEST_PG (default postgres://postgres@127.0.0.1:5432);
+# skipped with one line when no server answers, unless CI=true.
 test-postgres: install
-	$(BIN)/python -m rehsos.devtools.pgtest -n 2 --dist loadfile
+	$(BIN)/python -m rehsos.devtools.pgtest -n 2 --dist loadfile -rfEs
 
 check: install
 	$(BIN)/ruff check .

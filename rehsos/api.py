@@ -4,8 +4,14 @@ from rehsos.core.api import build_api
 from rehsos.core.api_account import router as account_router
 from rehsos.core.api_audit import router as audit_router
 from rehsos.regions.api import router as regions_router
+from rehsos.registry.api import router as registry_router
+from rehsos.registry.api_dedup import router as dedup_router
+from rehsos.registry.api_imports import router as imports_router
 
 api = build_api()
 api.add_router("/", account_router)
 api.add_router("/", audit_router)
 api.add_router("/regions", regions_router)
+api.add_router("/", registry_router)
+api.add_router("/", dedup_router)
+api.add_router("/", imports_router)

@@ -5,9 +5,22 @@ Region data is loaded by the migrations, so tests use real Kemendagri codes:
 """
 
 import pytest
+from django.utils import translation
 
 from rehsos.core.roles import Role, ScopeLevel
 from rehsos.core.tests.factories import FacilityFactory, PersonFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _english_and_fast_hashing(settings):
+    """Tests assert messages in English, the source language (Indonesian is the site's
+    default; tests of the Indonesian pages ask for it). Real password hashing costs
+    ~0.2 s per user and is Django's, not ours, to test."""
+    settings.LANGUAGE_CODE = "en"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    translation.activate("en")
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -81,6 +81,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    # Listed so /api/v1/docs renders with the Swagger UI assets shipped in the ninja
+    # package; without it ninja falls back to a template that loads them from a CDN.
+    "ninja",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -93,6 +96,7 @@ INSTALLED_APPS = [
     "rehsos.regions",
     "rehsos.facilities",
     "rehsos.registry",
+    "rehsos.demo",
 ]
 
 MIDDLEWARE = [
@@ -108,6 +112,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "rehsos.core.error_pages.DomainErrorMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -182,6 +187,8 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 
 OTP_TOTP_ISSUER = "rehsos"
+# The Django admin lists authenticator devices; never with their secret keys.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("English"))]
@@ -194,6 +201,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "rehsos" / "static"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 STORAGES = {
@@ -232,6 +240,25 @@ AUDITLOG_DISABLE_REMOTE_ADDR = False
 # API: personal tokens are rate limited per token.
 REHSOS_API_RATE = env_str("REHSOS_API_RATE", "600/minute")
 REHSOS_API_PAGE_MAX = 500
+
+# Bulk import of persons (rehsos.registry.importers): the largest file accepted, in MB,
+# and the processes that check rows of a large file (0: two, or one on a one-core machine).
+REHSOS_IMPORT_MAX_MB = env_int("REHSOS_IMPORT_MAX_MB", 512)
+REHSOS_IMPORT_WORKERS = env_int("REHSOS_IMPORT_WORKERS", 0)
+
+# Deduplication (rehsos.registry.dedup): the Splink backend (duckdb on one machine,
+# spark for national scale), the probability from which a pair goes to the review
+# queue, the one from which pairs form a cluster, and the single-registration check's.
+REHSOS_DEDUP_BACKEND = env_str("REHSOS_DEDUP_BACKEND", "duckdb")
+REHSOS_DEDUP_THRESHOLD = float(env_str("REHSOS_DEDUP_THRESHOLD", "0.9"))
+REHSOS_DEDUP_CLUSTER_THRESHOLD = float(env_str("REHSOS_DEDUP_CLUSTER_THRESHOLD", "0.95"))
+REHSOS_DEDUP_CHECK_THRESHOLD = float(env_str("REHSOS_DEDUP_CHECK_THRESHOLD", "0.5"))
+# Below this many persons the model is not re-estimated; the last trained (or the
+# built-in) parameters score the pairs.
+REHSOS_DEDUP_MIN_TRAINING = env_int("REHSOS_DEDUP_MIN_TRAINING", 1000)
+REHSOS_DEDUP_THREADS = env_int("REHSOS_DEDUP_THREADS", 2)
+REHSOS_DEDUP_MEMORY = env_str("REHSOS_DEDUP_MEMORY", "1500MB")
+REHSOS_DEDUP_SPARK_MASTER = env_str("REHSOS_DEDUP_SPARK_MASTER", "local[2]")
 
 LOGGING = {
     "version": 1,

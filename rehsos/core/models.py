@@ -219,7 +219,9 @@ class Job(models.Model):
     result = models.JSONField(_("result"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
     result_file = models.FileField(_("file"), upload_to="jobs/", blank=True)
+    # attempts counts the tasks queued for this job; task_id is the latest one.
     attempts = models.PositiveSmallIntegerField(default=0)
+    task_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
@@ -243,3 +245,20 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in {self.Status.DONE, self.Status.FAILED}
+
+
+class ApiRateCount(models.Model):
+    """Requests of one token in one fixed window (per-token rate limiting). One UPSERT
+    per request keeps it to a single query and correct across web workers."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="+")
+    bucket = models.BigIntegerField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["token", "bucket"], name="api_rate_once_per_bucket")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.token_id}@{self.bucket}: {self.count}"

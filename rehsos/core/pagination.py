@@ -11,10 +11,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from rehsos.core.errors import ValidationFailed
+
+INVALID_CURSOR = gettext_noop("This cursor is not valid; start from the first page.")
 
 
 def encode_cursor(values: list[Any]) -> str:
@@ -29,9 +33,7 @@ def decode_cursor(cursor: str, size: int) -> list[Any]:
     except (ValueError, TypeError):
         values = None
     if not isinstance(values, list) or len(values) != size:
-        raise ValidationFailed(
-            fields={"after": _("This cursor is not valid; start from the first page.")}
-        )
+        raise ValidationFailed(fields={"after": _(INVALID_CURSOR)})
     return values
 
 
@@ -42,19 +44,33 @@ class Page:
 
 
 def keyset_page(
-    queryset: QuerySet, *, order: tuple[str, ...], after: str | None, limit: int
+    queryset: QuerySet,
+    *,
+    order: tuple[str, ...],
+    after: str | None,
+    limit: int,
+    descending: bool = False,
 ) -> Page:
-    """One page of ``queryset`` ordered by ``order`` (ascending; the last key must be unique)."""
+    """One page of ``queryset`` ordered by ``order`` (the last key must be unique).
+
+    ``descending=True`` walks every key from the largest down: newest first for
+    logs ordered by ``("timestamp", "id")``.
+    """
+    beyond = "lt" if descending else "gt"
     if after:
         values = decode_cursor(after, len(order))
         condition = Q()
         for i, field in enumerate(order):
-            step = Q(**{f"{field}__gt": values[i]})
+            step = Q(**{f"{field}__{beyond}": values[i]})
             for prev_field, prev_value in zip(order[:i], values[:i], strict=True):
                 step &= Q(**{prev_field: prev_value})
             condition |= step
-        queryset = queryset.filter(condition)
-    rows = list(queryset.order_by(*order)[: limit + 1])
+        try:
+            queryset = queryset.filter(condition)
+        except (DjangoValidationError, ValueError, TypeError) as exc:
+            raise ValidationFailed(fields={"after": _(INVALID_CURSOR)}) from exc
+    ordering = [f"-{field}" for field in order] if descending else list(order)
+    rows = list(queryset.order_by(*ordering)[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None

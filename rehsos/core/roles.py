@@ -38,12 +38,22 @@ _EVERYONE = {
     "jobs.view_own",
 }
 # Roles that work with identifiable people in their scope.
-_CASEWORK = {"persons.view", "persons.count"}
+_CASEWORK = {
+    "persons.view",
+    "persons.count",
+    "persons.register",
+    "persons.edit",
+    "persons.manage_consent",
+    "persons.import",
+}
+# Seeing NIK/KK in clear, deciding data-subject requests and duplicates: senior roles only.
+_SUPERVISION = {"persons.view_identifiers", "persons.handle_requests", "persons.review_duplicates"}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     Role.NATIONAL_ADMIN: frozenset(
         _EVERYONE
         | _CASEWORK
+        | _SUPERVISION
         | {
             "users.manage",
             "audit.view",
@@ -52,13 +62,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "access_log.export",
             "jobs.view_all",
             "admin.site",
+            # A deduplication run reads the whole registry: started nationally only.
+            "persons.run_dedup",
         }
     ),
     Role.NATIONAL_ANALYST: frozenset(_EVERYONE | {"persons.count", "stats.view"}),
-    Role.FACILITY_HEAD: frozenset(_EVERYONE | _CASEWORK | {"stats.view"}),
+    Role.FACILITY_HEAD: frozenset(_EVERYONE | _CASEWORK | _SUPERVISION | {"stats.view"}),
     Role.SOCIAL_WORKER: frozenset(_EVERYONE | _CASEWORK),
     Role.INSTRUCTOR: frozenset(_EVERYONE | {"persons.count"}),
-    Role.PROVINCIAL_OFFICER: frozenset(_EVERYONE | _CASEWORK | {"stats.view"}),
+    Role.PROVINCIAL_OFFICER: frozenset(_EVERYONE | _CASEWORK | _SUPERVISION | {"stats.view"}),
     Role.PARTNER_VIEWER: frozenset(_EVERYONE | {"stats.view"}),
     Role.EMPLOYER: frozenset(_EVERYONE),
     Role.STANDARDS_ASSESSOR: frozenset(_EVERYONE),

@@ -10,6 +10,9 @@ class RegistryConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from rehsos.registry.models import Person
+        from rehsos.registry.models import MatchPair, Merge, Person
 
         auditlog.register(Person)
+        # Review decisions and merges are audited too (the merge service sets the actor).
+        auditlog.register(MatchPair, include_fields=["decision", "decided_by", "decided_at"])
+        auditlog.register(Merge, exclude_fields=["snapshot"])

@@ -474,3 +474,7 @@ class Merge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merged_id} → {self.survivor_id}"
+
+
+from rehsos.registry.models_import import ImportBatch  # noqa: E402, F401
+from rehsos.registry.models_search import SearchPosting, SearchVariant, SearchWord  # noqa: E402, F401

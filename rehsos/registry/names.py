@@ -9,6 +9,7 @@ spelling-insensitive key per word; ``phonetic`` a coarse sound key per word.
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Titles, degrees and honorifics dropped before comparison (lower case, no dots).
 HONORIFICS = frozenset(
@@ -116,6 +117,8 @@ _WORD = re.compile(r"[a-z]+")
 
 
 def _ascii(text: str) -> str:
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -136,6 +139,9 @@ def normalise(name: str) -> str:
     return " ".join(words(name))
 
 
+# Word keys are pure and names repeat their words: a bulk import of a million persons
+# computes each distinct word once.
+@lru_cache(maxsize=65536)
 def spelling_key(word: str) -> str:
     """One spelling for a word: canonical given names, old spelling modernised,
     doubled letters collapsed, a trailing 'h' dropped."""
@@ -159,6 +165,7 @@ _PHONETIC_MAP = str.maketrans(
 )
 
 
+@lru_cache(maxsize=65536)
 def phonetic_word(word: str) -> str:
     """A coarse sound key: first letter kept, vowels dropped after it, similar consonants
     merged (b/p/f/v, d/t, c/k/q/g/x, s/z), 'kh'/'gh' unified, and 'j'/'y' unified because

@@ -41,6 +41,6 @@ class PersonFactory(DjangoModelFactory):
         model = Person
 
     full_name = factory.Faker("name", locale="id_ID")
-    sex = Person.Sex.FEMALE
+    sex = "F"
     birth_date = datetime.date(2010, 5, 17)
     village_id = "31.75.03.1001"

@@ -1,0 +1,1 @@
+"""Registry use cases: one function per write, each in a transaction."""

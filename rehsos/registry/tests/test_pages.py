@@ -1,0 +1,77 @@
+"""The registry pages, as a social worker of Handayani would use them."""
+
+import pytest
+
+from rehsos.core.models import AccessLog
+from rehsos.registry.models import Person
+from rehsos.registry.services import persons
+
+FORM = {
+    "full_name": "Siti Aminah",
+    "sex": "F",
+    "birth_date": "2010-07-17",
+    "birth_date_precision": "exact",
+    "nik": "3175035707100001",
+    "village": "31.75.03.1001",
+}
+
+
+@pytest.fixture
+def browser(client, social_worker):
+    client.force_login(social_worker)
+    return client
+
+
+@pytest.mark.django_db
+def test_register_a_person_from_the_form(browser):
+    response = browser.post("/persons/new/", FORM)
+    person = Person.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/persons/{person.public_id}/"
+
+
+@pytest.mark.django_db
+def test_an_invalid_nik_shows_the_form_again_with_the_error(browser):
+    response = browser.post("/persons/new/", {**FORM, "nik": "12345"})
+    assert response.status_code == 200
+    assert "An NIK has 16 digits; this one has 5." in response.content.decode()
+    assert Person.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_warning_must_be_confirmed(browser):
+    response = browser.post("/persons/new/", {**FORM, "sex": "M"})
+    assert "The NIK is that of a woman" in response.content.decode()
+    assert Person.objects.count() == 0
+    browser.post("/persons/new/", {**FORM, "sex": "M", "confirm": "1"})
+    assert Person.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_detail_page_masks_the_nik_and_logs_the_read(browser, social_worker):
+    person = persons.register_person(social_worker, {**FORM}, confirmed=True)
+    response = browser.get(f"/persons/{person.public_id}/")
+    page = response.content.decode()
+    assert "3175••••••••0001" in page
+    assert "3175035707100001" not in page
+    assert AccessLog.objects.filter(subject_id=str(person.public_id), channel="page").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_stale_edit_shows_both_versions(browser, social_worker):
+    person = persons.register_person(social_worker, {**FORM}, confirmed=True)
+    persons.update_person(social_worker, person, {"phone": "0812"}, version=1)
+    response = browser.post(
+        f"/persons/{person.public_id}/edit/", {**FORM, "phone": "0899", "version": "1"}
+    )
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "0812" in page
+    assert "0899" in page
+    assert Person.objects.get().phone == "0812"
+
+
+@pytest.mark.django_db
+def test_a_person_of_another_centre_is_not_shown(browser, person_in_galih_pakuan):
+    response = browser.get(f"/persons/{person_in_galih_pakuan.public_id}/")
+    assert response.status_code == 404
