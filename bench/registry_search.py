@@ -576,10 +576,20 @@ def main() -> int:
             words = cursor.fetchone()[0]
             cursor.execute("SELECT COUNT(*) FROM registry_searchvariant")
             variants = cursor.fetchone()[0]
+            sizes = ""
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT relname, pg_total_relation_size(oid) / 1048576 FROM pg_class "
+                    "WHERE relname IN ('registry_person', 'registry_searchposting', "
+                    "'registry_searchvariant', 'registry_searchword') ORDER BY relname"
+                )
+                sizes = ", ".join(f"{name} {mib:,} MiB" for name, mib in cursor.fetchall())
         print(
             f"  index built in {build:.1f} s: {indexed:,} persons, {words:,} words, "
             f"{variants:,} variants, {postings:,} postings (peak RSS {build_peak:.0f} MiB)"
         )
+        if sizes:
+            print(f"  sizes with indexes: {sizes}")
         sample = sorted(rng.sample(range(1, args.persons + 1), min(20_000, args.persons)))
         remove_persons(sample)
         started = time.perf_counter()

@@ -62,6 +62,11 @@ def check_production_settings() -> list[str]:
         problems.append("ALLOWED_HOSTS must name the host names the site is served on")
     if not env_str("DATABASE_URL"):
         problems.append("DATABASE_URL must point at the production database")
+    if not env_str("REHSOS_IDENTIFIER_KEYS") or not env_str("REHSOS_BLIND_INDEX_KEY"):
+        problems.append(
+            "REHSOS_IDENTIFIER_KEYS and REHSOS_BLIND_INDEX_KEY must be set "
+            "(NIK and KK are stored encrypted; see README, 'Identifier keys')"
+        )
     return problems
 
 

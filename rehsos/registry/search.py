@@ -28,7 +28,8 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from itertools import combinations, pairwise
+from functools import lru_cache
+from itertools import combinations, islice, pairwise
 
 from django.db import connection
 from django.db.models import Q
@@ -71,16 +72,17 @@ __all__ = [
 
 # Query shape.
 MAX_QUERY_WORDS = 5
-WORDS_PER_TOKEN = 8  # vocabulary words kept per query word
+WORDS_PER_TOKEN = 12  # vocabulary words kept per query word
 PAIR_BRANCH_LIMIT = 1000  # postings read per pair of query words
+PAIR_KEY_BUDGET = 600  # pair keys in one statement (5 query words: 10 pairs of 7 × 7)
 SINGLE_BRANCH_LIMIT = 500  # postings read per single query word
 SINGLE_DF_MAX = 3000  # a query word carried by more persons is only read in pairs
-CANDIDATES = 60  # best-weighed candidates loaded and ranked
+CANDIDATES = 100  # best-weighed candidates loaded and ranked
 PREFIX_WORDS = 5000  # vocabulary words read for a query word no variant reached
 LOOSE_CLOSENESS = 0.7  # how close such a word must be
 NOISE = 0.6  # closeness below this is chance (unrelated short names share letters)
 INITIAL = 0.75  # closeness of a word to a one-letter word of its initial
-MIN_SCORE = 0.7  # name similarity below this is noise (Jaro-Winkler of unrelated names)
+MIN_SCORE = 0.55  # name similarity below this is noise (Jaro-Winkler of unrelated names)
 
 _REGION = re.compile(r"^\d{2}(?:\.\d{2}(?:\.\d{2}(?:\.\d{4})?)?)?$")
 
@@ -269,17 +271,26 @@ def _max_distance(token: str, word: str) -> int:
     return 1 if max(len(token), len(word)) <= 5 else 2
 
 
+@lru_cache(maxsize=100_000)
+def _folded(word: str) -> str:
+    """Indonesian writes i and y for one sound (Rizki / Rizky, Suryani / Suriani)."""
+    return re.sub(r"(.)\1+", r"\1", word.replace("y", "i"))
+
+
 def _closeness(token: str, sound: str, word: str) -> float:
-    """1.0 for the same word; else the mean of Jaro-Winkler and the normalised edit
-    similarity, raised (up to 0.9) when they sound alike; below NOISE it is 0."""
+    """1.0 for the same word; 0.97 for the same up to i/y; else the mean of Jaro-Winkler
+    and the normalised edit similarity, raised (up to 0.9) when they sound alike (sound
+    keys of three letters or more: shorter ones say little); below NOISE it is 0."""
     if word == token:
         return 1.0
     if len(word) == 1 or len(token) == 1:
         return INITIAL if word[0] == token[0] else 0.0
+    if _folded(word) == _folded(token):
+        return 0.97
     value = (
         JaroWinkler.normalized_similarity(token, word) + OSA.normalized_similarity(token, word)
     ) / 2
-    if phonetic(word) == sound:
+    if len(sound) >= 3 and phonetic(word) == sound:
         value = max(value, min(0.9, value + 0.15))
     return value if value >= NOISE else 0.0
 
@@ -347,13 +358,16 @@ def _choose(found: list[_Token], rows: list[tuple], *, loose: bool = False) -> N
             if len(tok.text) > 1 and word == tok.text[0]:
                 tok.initial = wid
             continue
-        close = _closeness(tok.text, tok.sound, word)
         if loose:
+            close = _closeness(tok.text, tok.sound, word)
             if close < LOOSE_CLOSENESS:
                 continue
         else:
-            dist = 0 if word == tok.text else OSA.distance(tok.text, word)
-            if dist > _max_distance(tok.text, word) and (not by_sound or close < LOOSE_CLOSENESS):
+            far = OSA.distance(tok.text, word) > _max_distance(tok.text, word)
+            if far and not by_sound:
+                continue
+            close = _closeness(tok.text, tok.sound, word)
+            if far and close < LOOSE_CLOSENESS:
                 continue
         scored[i][wid] = (-close, -df, df)
     for i, tok in enumerate(found):
@@ -364,7 +378,11 @@ def _choose(found: list[_Token], rows: list[tuple], *, loose: bool = False) -> N
         top = max(tok.words.values())
         tok.best = {wid for wid, close in tok.words.items() if close == top}
         tok.df = sum(rank[2] for _wid, rank in best)
-        tok.weight = 1.0 + 0.5 * math.log1p(1000 / (1 + best[0][1][2]))
+        # A rare word weighs more, as far as the query surely means it: a misspelling
+        # (closest word at 0.8 or less) does not get the weight of the rare words it
+        # resembles, nor does a garbled word found only by its first letters.
+        sure = 0.0 if loose else max(0.0, (top - 0.8) / 0.2)
+        tok.weight = 1.0 + 0.5 * sure * math.log1p(1000 / (1 + best[0][1][2]))
 
 
 def _match_words(tokens: list[str]) -> list[_Token]:
@@ -421,11 +439,20 @@ def _branches(tokens: list[_Token]) -> list[tuple[dict[int, float], int]]:
         rest = {k: w for k, w in keyed.items() if k not in best}
         branches.extend((part, cap) for part in (first, rest) if part)
 
-    for i, j in combinations(matched, 2):
+    pairs = list(combinations(matched, 2))
+    # Keys per pair, within a budget for the statement: the closest words of each.
+    top = min(WORDS_PER_TOKEN, math.isqrt(PAIR_KEY_BUDGET // max(1, len(pairs))))
+    for i, j in pairs:
         ti, tj = tokens[i], tokens[j]
         # A name written with an initial ("M. Saka") pairs the initial with the other word.
-        wi = {**({ti.initial: INITIAL} if ti.initial else {}), **ti.words}
-        wj = {**({tj.initial: INITIAL} if tj.initial else {}), **tj.words}
+        wi = {
+            **({ti.initial: INITIAL} if ti.initial else {}),
+            **dict(islice(ti.words.items(), top)),
+        }
+        wj = {
+            **({tj.initial: INITIAL} if tj.initial else {}),
+            **dict(islice(tj.words.items(), top)),
+        }
         keyed, best = {}, set()
         for a, ca in wi.items():
             for b, cb in wj.items():

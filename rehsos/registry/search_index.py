@@ -253,29 +253,29 @@ def remove_persons(person_ids: Iterable[int]) -> None:
         _add_to_df(Counter({wid: -n for wid, n in dropped.items()}))
 
 
-def _set_aside_posting_indexes(cursor) -> list[str]:
-    """PostgreSQL: drop the postings' primary key and indexes, returning the statements
-    that rebuild them. Building an index once, sorted, after the load is several times
-    faster than keeping it up to date row by row (tens of millions of rows nationally)."""
+def _set_aside_indexes(cursor, table: str) -> list[str]:
+    """PostgreSQL: drop a table's primary key and indexes, returning the statements that
+    rebuild them. Building an index once, sorted, after the load is several times faster
+    than keeping it up to date row by row (tens of millions of rows nationally)."""
     cursor.execute(
         "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
         "WHERE conrelid = %s::regclass AND contype = 'p'",
-        [POSTING],
+        [table],
     )
     constraints = cursor.fetchall()
     cursor.execute(
         "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = %s "
         "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
-        [POSTING],
+        [table],
     )
     indexes = cursor.fetchall()
     quote = connection.ops.quote_name
     for name, _definition in constraints:
-        cursor.execute(f"ALTER TABLE {POSTING} DROP CONSTRAINT {quote(name)}")
+        cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
     for name, _definition in indexes:
         cursor.execute(f"DROP INDEX {quote(name)}")
     return [
-        *(f"ALTER TABLE {POSTING} ADD CONSTRAINT {quote(n)} {d}" for n, d in constraints),
+        *(f"ALTER TABLE {table} ADD CONSTRAINT {quote(n)} {d}" for n, d in constraints),
         *(definition for _name, definition in indexes),
     ]
 
@@ -294,7 +294,11 @@ def reindex_all(progress: Callable[[int, int], None] | None = None, *, chunk: in
         if postgres:
             cursor.execute(f"TRUNCATE {', '.join(tables)}")
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            rebuild = _set_aside_posting_indexes(cursor)
+            # The words keep their unique index: new words are inserted ON CONFLICT.
+            rebuild = [
+                *_set_aside_indexes(cursor, POSTING),
+                *_set_aside_indexes(cursor, "registry_searchvariant"),
+            ]
         else:
             for table in tables:
                 cursor.execute(f"DELETE FROM {table}")  # noqa: S608 -- constant table names

@@ -176,23 +176,33 @@ def edit(request, public_id):
     return render(request, "registry/edit.html", {"form": form, "person": person})
 
 
-@require_POST
-@requires("persons.manage_consent")
-def add_consent(request, public_id):
-    person, _redirected = _person(request, public_id)
-    form = ConsentForm(request.POST)
+def _submit(request, person, form, save, done: str):
+    """Run a small form posted from the person page; errors come back as messages there."""
     if form.is_valid():
         try:
-            consent_services.give_consent(request.user, person, **form.cleaned_data)
+            save(**form.cleaned_data)
         except ValidationFailed as exc:
             for message in exc.fields.values():
                 messages.error(request, message)
         else:
-            messages.success(request, _("The consent is recorded."))
+            messages.success(request, done)
     else:
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
     return redirect("registry:detail", public_id=person.public_id)
+
+
+@require_POST
+@requires("persons.manage_consent")
+def add_consent(request, public_id):
+    person, _redirected = _person(request, public_id)
+    return _submit(
+        request,
+        person,
+        ConsentForm(request.POST),
+        lambda **data: consent_services.give_consent(request.user, person, **data),
+        _("The consent is recorded."),
+    )
 
 
 @require_POST
@@ -216,19 +226,13 @@ def withdraw_consent(request, public_id):
 @requires("persons.edit")
 def add_guardian(request, public_id):
     person, _redirected = _person(request, public_id)
-    form = GuardianForm(request.POST)
-    if form.is_valid():
-        try:
-            household_services.add_guardian(request.user, person, **form.cleaned_data)
-        except ValidationFailed as exc:
-            for message in exc.fields.values():
-                messages.error(request, message)
-        else:
-            messages.success(request, _("The guardian is recorded."))
-    else:
-        for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
-    return redirect("registry:detail", public_id=person.public_id)
+    return _submit(
+        request,
+        person,
+        GuardianForm(request.POST),
+        lambda **data: household_services.add_guardian(request.user, person, **data),
+        _("The guardian is recorded."),
+    )
 
 
 @requires("persons.edit")

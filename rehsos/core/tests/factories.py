@@ -21,6 +21,7 @@ class UserFactory(DjangoModelFactory):
     last_name = factory.Faker("last_name", locale="id_ID")
     role = Role.SOCIAL_WORKER
     scope_level = ScopeLevel.NATION
+    language = "en"  # tests assert messages in English, the source language
     password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
 
 

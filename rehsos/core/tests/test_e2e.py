@@ -85,6 +85,7 @@ def site(live_server):
         role=Role.SOCIAL_WORKER,
         scope_level=ScopeLevel.FACILITY,
         facility=handayani,
+        language="id",
     )
     for _ in range(3):
         PersonFactory(facility=handayani, village_id="31.75.03.1001")

@@ -43,6 +43,8 @@ def complete():
         "SECRET_KEY": GOOD_KEY,
         "ALLOWED_HOSTS": "rehsos.kemensos.go.id",
         "DATABASE_URL": "postgres://rehsos@db.internal:5432/rehsos",
+        "REHSOS_IDENTIFIER_KEYS": "k2026:" + "bmJu" * 10 + "bmI=",
+        "REHSOS_BLIND_INDEX_KEY": "aWlp" * 10 + "aWk=",
     }
 
 
@@ -68,6 +70,10 @@ def test_a_missing_secret_key_stops_the_start_with_a_clear_message(tmp_path, com
         ),
         ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS must name the host names the site is served on"),
         ({"DATABASE_URL": ""}, "DATABASE_URL must point at the production database"),
+        (
+            {"REHSOS_IDENTIFIER_KEYS": ""},
+            "REHSOS_IDENTIFIER_KEYS and REHSOS_BLIND_INDEX_KEY must be set",
+        ),
     ],
 )
 def test_each_unsafe_setting_is_refused(tmp_path, complete, change, message):

@@ -41,7 +41,7 @@ def test_me_describes_the_token_owner(worker_token, social_worker):
         "scope": "Sentra Handayani",
         "province_code": "",
         "facility": str(social_worker.facility.public_id),
-        "language": "id",
+        "language": "en",
         "actions": sorted(social_worker.actions),
     }
     assert "users.manage" not in body["actions"]

@@ -26,11 +26,10 @@ NIK; same sound of name and birth year), λ from the exact-NIK pairs.
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from rapidfuzz.distance import JaroWinkler, Levenshtein
@@ -371,7 +370,6 @@ class TrainingOptions:
     em_pairs: float = 3e5
     seed: int = 2026
     lambda_recall: float = 0.7
-    steps: list[str] = field(default_factory=list)
 
 
 def train(linker, options: TrainingOptions, progress: Callable[[str], None] | None = None) -> None:
@@ -487,7 +485,3 @@ def bayes_factor(parameters: dict, comparison: str, level: str) -> float:
 def prior_weight(parameters: dict) -> float:
     lam = parameters["lambda"]
     return math.log2(lam / (1 - lam))
-
-
-def threshold() -> float:
-    return settings.REHSOS_DEDUP_THRESHOLD

@@ -88,6 +88,8 @@ _NOT_SNAPSHOT = {"id", "public_id", "created_at"}
 
 
 def _encode(value):
+    if isinstance(value, tuple):  # a composite primary key
+        return [_encode(part) for part in value]
     if isinstance(value, FieldFile):
         return value.name or ""
     if isinstance(value, datetime.datetime | datetime.date):
@@ -421,9 +423,9 @@ def _move_back(entries: list[dict], survivor: Person, merged: Person) -> int:
         values = {field.attname: merged.pk}
         for name, (old, _new) in (entry.get("changes") or {}).items():
             values[model._meta.get_field(name).attname] = old
-        changed = model._base_manager.filter(pk=entry["pk"], **{field.attname: survivor.pk}).update(
-            **values
-        )
+        pk = tuple(entry["pk"]) if isinstance(entry["pk"], list) else entry["pk"]  # composite
+        rows = model._base_manager.filter(pk=pk, **{field.attname: survivor.pk})
+        changed = rows.update(**values)
         missing += 1 - changed
     return missing
 

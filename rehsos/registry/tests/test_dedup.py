@@ -236,7 +236,8 @@ def test_the_background_job_runs_with_progress(tiny, national_admin):
 
 
 @pytest.mark.django_db
-def test_the_command_writes_each_pair_to_csv(tiny, tmp_path):
+def test_the_command_writes_each_pair_to_csv(tiny, tmp_path, settings):
+    settings.LANGUAGE_CODE = "en"  # the command speaks the site's language
     tiny["soekarno"].source_system = "siks"
     tiny["soekarno"].source_id = "A-17"
     tiny["soekarno"].save()

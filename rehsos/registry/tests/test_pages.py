@@ -75,3 +75,77 @@ def test_a_stale_edit_shows_both_versions(browser, social_worker):
 def test_a_person_of_another_centre_is_not_shown(browser, person_in_galih_pakuan):
     response = browser.get(f"/persons/{person_in_galih_pakuan.public_id}/")
     assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_consent_from_the_person_page_and_a_childs_refusal(browser, social_worker):
+    child = persons.register_person(social_worker, {**FORM}, confirmed=True)
+    url = f"/persons/{child.public_id}/consents/"
+    refused = browser.post(
+        url, {"purpose": "photo", "lawful_basis": "consent", "given_by": "self"}, follow=True
+    )
+    assert "a parent or guardian must give consent" in refused.content.decode()
+    assert child.consents.count() == 0
+    browser.post(
+        url,
+        {
+            "purpose": "photo",
+            "lawful_basis": "consent",
+            "given_by": "parent",
+            "giver_name": "Sri Wahyuni",
+        },
+    )
+    assert list(child.consents.values_list("purpose", "giver_name")) == [("photo", "Sri Wahyuni")]
+
+
+@pytest.mark.django_db
+def test_a_guardian_from_the_person_page(browser, social_worker):
+    child = persons.register_person(social_worker, {**FORM}, confirmed=True)
+    browser.post(
+        f"/persons/{child.public_id}/guardians/",
+        {"name": "Sri Wahyuni", "relationship": "bibi", "basis": "family"},
+    )
+    assert child.guardians.get().name == "Sri Wahyuni"
+
+
+@pytest.mark.django_db
+def test_unmasking_the_nik_is_logged(client, facility_head, social_worker):
+    person = persons.register_person(social_worker, {**FORM}, confirmed=True)
+    client.force_login(facility_head)
+    response = client.get(f"/persons/{person.public_id}/identifiers/")
+    assert "3175035707100001" in response.content.decode()
+    assert AccessLog.objects.filter(purpose="unmask identifiers").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_household_card_from_the_person_page(browser, social_worker):
+    person = persons.register_person(social_worker, {**FORM}, confirmed=True)
+    response = browser.post(
+        f"/persons/{person.public_id}/household/",
+        {"kk_number": "3175030101200001", "village": "31.75.03.1001", "relationship": "head"},
+    )
+    membership = person.memberships.get()
+    assert response["Location"] == f"/persons/households/{membership.household.public_id}/"
+    page = browser.get(response["Location"]).content.decode()
+    assert "3175••••••••0001" in page
+    assert "Siti Aminah" in page
+
+
+@pytest.mark.django_db
+def test_rights_page_exports_and_erases(client, facility_head, social_worker):
+    person = persons.register_person(social_worker, {**FORM}, confirmed=True)
+    client.force_login(facility_head)
+    exported = client.get(f"/persons/{person.public_id}/rights/export.json")
+    assert exported.json()["person"]["nik"] == "3175035707100001"
+    pdf = client.get(f"/persons/{person.public_id}/rights/export.pdf")
+    assert pdf.content.startswith(b"%PDF")
+    client.post(f"/persons/{person.public_id}/rights/erasure/", {"reason": "asked"})
+    assert Person.objects.get(pk=person.pk).erased_at is not None
+    kinds = sorted(person.requests.values_list("kind", flat=True))
+    assert kinds == ["erasure", "export", "export"]
+
+
+@pytest.mark.django_db
+def test_a_social_worker_cannot_open_the_rights_page(browser, social_worker):
+    person = persons.register_person(social_worker, {**FORM}, confirmed=True)
+    assert browser.get(f"/persons/{person.public_id}/rights/").status_code == 403

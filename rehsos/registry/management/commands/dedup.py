@@ -129,7 +129,10 @@ class Command(BaseCommand):
             raise CommandError(
                 _("The folder %(folder)s does not exist.") % {"folder": pairs_out.parent}
             )
-        translation.activate(settings.LANGUAGE_CODE)
+        with translation.override(settings.LANGUAGE_CODE):
+            self._run(pairs_out, threshold, backend, quiet)
+
+    def _run(self, pairs_out, threshold, backend, quiet) -> None:
         line = PhaseLine(self.stderr)
         result, _pairs = run.run(
             threshold=threshold,
