@@ -8,6 +8,7 @@ from django.db import connection
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -117,8 +118,26 @@ def _field_name(loc) -> str:
     return ".".join(parts) or str(loc[-1] if loc else "")
 
 
+_BOUNDS = {
+    "less_than_equal": ("le", gettext_lazy("Enter a value of at most %(limit)s.")),
+    "less_than": ("lt", gettext_lazy("Enter a value below %(limit)s.")),
+    "greater_than_equal": ("ge", gettext_lazy("Enter a value of at least %(limit)s.")),
+    "greater_than": ("gt", gettext_lazy("Enter a value above %(limit)s.")),
+    "string_too_long": ("max_length", gettext_lazy("Enter at most %(limit)s characters.")),
+    "string_too_short": ("min_length", gettext_lazy("Enter at least %(limit)s characters.")),
+    "too_long": ("max_length", gettext_lazy("Give at most %(limit)s items.")),
+    "string_pattern_mismatch": (
+        "pattern",
+        gettext_lazy("The value does not have the expected form."),
+    ),
+}
+
+
 def _validation_message(error: dict) -> str:
     kind = error.get("type", "")
+    if kind in _BOUNDS:
+        key, message = _BOUNDS[kind]
+        return str(message) % {"limit": (error.get("ctx") or {}).get(key, "")}
     if kind == "missing":
         return _("This field is required.")
     if kind == "json_invalid":

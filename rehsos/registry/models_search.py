@@ -20,8 +20,8 @@ rechecks thousands of them per query). Instead every person's names are cut into
   without touching the table.
 
 Unknown birth year and "no centre" are stored as 0 (a primary key has no NULLs).
-The index is kept by ``rehsos.registry.search.index_persons`` / ``remove_persons`` /
-``reindex_all``; it holds no personal data beyond what the word list itself reveals.
+The index is kept by ``index_persons`` / ``remove_persons`` / ``reindex_all`` (search_index.py);
+names appear there only as separate words; no identifier (NIK, KK) is indexed here.
 """
 
 from django.db import models

@@ -52,8 +52,8 @@ from rehsos.registry.search_index import (
     index_persons,
     name_words,
     pair_key,
+    param_marks,
     phonetic,
-    placeholders,
     region_range,
     reindex_all,
     remove_persons,
@@ -304,9 +304,9 @@ def _lookup_words(found: list[_Token]) -> list[tuple[int, str, int, bool]]:
     keys = list(wanted)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT v.variant, w.id, w.word, w.df FROM registry_searchvariant v "  # noqa: S608 -- only %s placeholders are interpolated
+            "SELECT v.variant, w.id, w.word, w.df FROM registry_searchvariant v "  # noqa: S608 -- only %s parameter marks are interpolated
             "JOIN registry_searchword w ON w.id = v.word_id "
-            f"WHERE v.variant IN ({placeholders(len(keys))})",
+            f"WHERE v.variant IN ({param_marks(len(keys))})",
             keys,
         )
         return [
@@ -328,7 +328,7 @@ def _lookup_by_prefix(found: list[_Token], lost: list[int]) -> list[tuple[int, s
     params = [x for prefix in ranges for x in (prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1))]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id, word, df FROM registry_searchword WHERE {condition} LIMIT %s",  # noqa: S608 -- only %s placeholders are interpolated
+            f"SELECT id, word, df FROM registry_searchword WHERE {condition} LIMIT %s",  # noqa: S608 -- only %s parameter marks are interpolated
             [*params, PREFIX_WORDS],
         )
         rows = cursor.fetchall()
@@ -493,10 +493,10 @@ def candidate_sql(user, crit: _Criteria, tokens: list[_Token]) -> tuple[str, lis
         else:
             weight_sql = "CASE key" + " WHEN %s THEN %s" * len(keys) + " END"
             weight_params = [x for k in keys for x in (k, round(keyed[k], 4))]
-        # Interpolated: constant table name, %s placeholders, CASE/WHEN keywords, ints.
+        # Interpolated: constant table name, %s parameter marks, CASE/WHEN keywords, ints.
         parts.append(
             f"SELECT person_id, {weight_sql} AS w FROM (SELECT person_id, key FROM {POSTING} "  # noqa: S608
-            f"WHERE key IN ({placeholders(len(keys))}){where} LIMIT {int(cap)}) AS b{n}"
+            f"WHERE key IN ({param_marks(len(keys))}){where} LIMIT {int(cap)}) AS b{n}"
         )
         params += [*weight_params, *keys, *where_params]
     sql = (

@@ -96,7 +96,7 @@ def chunks(items: list, size: int) -> Iterator[list]:
         yield items[start : start + size]
 
 
-def placeholders(count: int) -> str:
+def param_marks(count: int) -> str:
     return ", ".join(["%s"] * count)
 
 
@@ -112,7 +112,7 @@ def _copy_rows(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
                     copy.write_row(row)
         else:
             cursor.executemany(
-                f"INSERT INTO {table} ({names_sql}) VALUES ({placeholders(len(columns))})",  # noqa: S608 -- constant table and column names, %s placeholders
+                f"INSERT INTO {table} ({names_sql}) VALUES ({param_marks(len(columns))})",  # noqa: S608 -- constant table and column names, %s parameter marks
                 rows,
             )
 
@@ -137,7 +137,7 @@ class _Vocabulary:
         with connection.cursor() as cursor:
             for part in chunks(new, 500):
                 cursor.execute(
-                    "INSERT INTO registry_searchword (word, df) VALUES "  # noqa: S608 -- only placeholders are interpolated
+                    "INSERT INTO registry_searchword (word, df) VALUES "  # noqa: S608 -- only parameter marks are interpolated
                     + ", ".join(["(%s, 0)"] * len(part))
                     + " ON CONFLICT (word) DO NOTHING RETURNING id, word",
                     part,
@@ -190,7 +190,7 @@ def _delete_postings(person_ids: list[int]) -> Counter:
     with connection.cursor() as cursor:
         for part in chunks(person_ids, 1000):
             cursor.execute(
-                f"DELETE FROM {POSTING} WHERE person_id IN ({placeholders(len(part))}) "  # noqa: S608 -- only %s placeholders are interpolated
+                f"DELETE FROM {POSTING} WHERE person_id IN ({param_marks(len(part))}) "  # noqa: S608 -- only %s parameter marks are interpolated
                 "RETURNING key",
                 part,
             )
@@ -213,7 +213,7 @@ def _add_to_df(delta: Counter) -> None:
         values = ", ".join(["(%s, %s)"] * len(part))
         with connection.cursor() as cursor:
             cursor.execute(
-                f"WITH delta (id, n) AS (VALUES {values}) "  # noqa: S608 -- only %s placeholders are interpolated
+                f"WITH delta (id, n) AS (VALUES {values}) "  # noqa: S608 -- only %s parameter marks are interpolated
                 "UPDATE registry_searchword SET df = df + delta.n "
                 "FROM delta WHERE registry_searchword.id = delta.id",
                 [x for pair in part for x in pair],

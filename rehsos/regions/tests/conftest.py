@@ -6,12 +6,6 @@ from django.utils import translation
 from rehsos.core.models import ApiToken
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The personas get a password each; a region test needs no slow hash to prove it."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def english():
     """Messages are asserted in the English source; Indonesian is the site default."""
