@@ -275,9 +275,11 @@ def dedup(threshold: float, check_count: int, seed: int, backend: str) -> None:
 
     from rehsos.registry.dedup import run
 
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     result, pairs = run.run(threshold=threshold, backend=backend)
     total = time.perf_counter() - started
+    load_after = os.getloadavg()[0]
     peak = peak_mb()  # before anything the evaluation loads
     entities = _entities()
     truth = _truth(entities)
@@ -287,6 +289,8 @@ def dedup(threshold: float, check_count: int, seed: int, backend: str) -> None:
         "backend": backend,
         "threads": settings.REHSOS_DEDUP_THREADS,
         "persons": result.persons,
+        "trained": result.trained,
+        "load_average": [round(load_before, 1), round(load_after, 1)],
         "timings_s": {k: round(v, 1) for k, v in result.timings.items()},
         "end_to_end_s": round(total, 1),
         "peak_rss_mb": round(peak),
@@ -334,7 +338,11 @@ def report(loaded: dict, measured: dict, threshold: float) -> None:
     print(
         f"persons                 {measured['persons']:,} (load {loaded['load_s']} s, not counted)"
     )
-    print(f"backend                 {measured['backend']}, {measured['threads']} threads")
+    print(
+        f"backend                 {measured['backend']}, {measured['threads']} threads, "
+        f"model trained: {measured['trained']}, load average before/after "
+        f"{measured['load_average'][0]}/{measured['load_average'][1]}"
+    )
     for phase in ("extract", "train", "predict", "cluster", "save"):
         print(f"  {phase:<21} {t.get(phase, 0):7.1f} s")
     print(f"train+predict+cluster   {train_to_cluster:7.1f} s")

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from rehsos.core.models import ApiToken
@@ -98,11 +98,11 @@ def list_tokens(request):
 @requires("account.manage_tokens")
 def create_token(request, payload: TokenIn):
     token, raw = accounts.issue_token(user=request.auth, name=payload.name, days=payload.days)
-    return 201, {**_token_out(token), "token": raw}
+    return Status(201, {**_token_out(token), "token": raw})
 
 
 @router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke one of your tokens")
 @requires("account.manage_tokens")
 def revoke_token(request, token_id: int):
     accounts.revoke_token(user=request.auth, token_id=token_id)
-    return 204, None
+    return Status(204, None)

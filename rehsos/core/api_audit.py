@@ -9,7 +9,7 @@ from django.conf import settings
 from django.http import FileResponse, Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from rehsos.core import selectors
 from rehsos.core.errors import ValidationFailed
@@ -246,7 +246,7 @@ def create_export(request, payload: ExportIn):
             fields={f"filters.{name}": message for name, message in exc.fields.items()}
         ) from exc
     job = start_export(user=request.auth, log=payload.log, fmt=payload.format, filters=filters)
-    return 202, _job_out(request, job)
+    return Status(202, _job_out(request, job))
 
 
 @router.get(

@@ -22,7 +22,7 @@ class UserFactory(DjangoModelFactory):
     role = Role.SOCIAL_WORKER
     scope_level = ScopeLevel.NATION
     language = "en"  # tests assert messages in English, the source language
-    password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
+    password = factory.django.Password(TEST_PASSWORD)
 
 
 class FacilityFactory(DjangoModelFactory):

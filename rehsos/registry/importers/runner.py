@@ -42,7 +42,7 @@ from rehsos.regions.models import Level, Region
 from rehsos.registry.identifiers import Sealer
 from rehsos.registry.importers import columns, files, report, validation
 from rehsos.registry.importers.columns import FileRefused
-from rehsos.registry.importers.store import BatchOverlap, Store
+from rehsos.registry.importers.store import KEY_END, BatchOverlap, Store
 from rehsos.registry.models_import import ImportBatch
 
 BATCH_ROWS = 5000  # rows per commit transaction
@@ -372,6 +372,15 @@ def _validate(batch, path: Path, spool: Path, checked: Path, progress, workers) 
 # -- pass 2: commit ----------------------------------------------------------------------
 
 
+def _spool_heads(spool: Path, *, after: int) -> Iterator[list[str]]:
+    """Row number, mask and natural keys of each spooled row after ``after``."""
+    with spool.open(encoding="utf-8", newline="\n") as lines:
+        for line in lines:
+            head = line.split("\t", KEY_END)
+            if int(head[0]) > after:
+                yield head
+
+
 def _spool_batches(spool: Path, *, after: int, size: int) -> Iterator[list[str]]:
     batch: list[str] = []
     with spool.open(encoding="utf-8", newline="\n") as lines:
@@ -400,6 +409,7 @@ def _commit(batch: ImportBatch, spool: Path, committed: Path, progress, batch_ro
             return problems.flush()
 
         with store.session():
+            store.prematch(_spool_heads(spool, after=checkpoint))
             for lines in _spool_batches(spool, after=checkpoint, size=batch_rows):
                 store.write(lines, expected_checkpoint=checkpoint, report=add_rejects)
                 checkpoint = int(lines[-1][: lines[-1].index("\t")])

@@ -22,9 +22,10 @@ import datetime
 import io
 import json
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import islice
 
 import psycopg
 from django.db import connection, models, transaction
@@ -64,6 +65,8 @@ P_NIK = POSITION["nik_index"]
 P_KK = POSITION["kk_index"]
 P_NAME_KEY = POSITION["name_key"]
 KEY_END = 2 + KEY_FIELDS
+PREMATCH_TABLE = "rehsos_import_keys"
+PREMATCH_BLOCK = 10_000
 
 # Columns read back from existing persons to match and compare rows with.
 COMPARED = (
@@ -152,6 +155,7 @@ class Store:
         self.event_table = PersonEvent._meta.db_table
         self.source_system = batch.source_system
         self.in_scope = _scope_check(batch.created_by)
+        self.matched: set[int] | None = None  # rows that may match someone (see prematch)
         self.event_data = json.dumps({"via": "import", "batch": str(batch.public_id)})[:-1]
         self._columns_and_constants()
 
@@ -322,11 +326,70 @@ class Store:
             seen += 1
         return person
 
+    def prematch(self, heads: Iterator[list[str]]) -> None:
+        """Find, with one join, which of the rows still to write may match someone.
+
+        Per-batch lookups probe three indexes per row; at a million persons that costs
+        the server as much as writing the row. Instead the keys of every row to come go
+        into a temporary table once, and one query (hash joins on PostgreSQL) names the
+        rows that share a key with a stored person. Batches then look up only those rows;
+        the others are new. (A person registered by someone else while the import runs
+        can be missed, and is left to duplicate detection.)"""
+        quote = connection.ops.quote_name
+        table = quote(PREMATCH_TABLE)
+        person = quote(self.person_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {table} (row_number integer, source_id text, "
+                "nik_index text, kk_index text, name_key text)"
+            )
+            if self.vendor == "postgresql":
+                with cursor.cursor.copy(f"COPY {table} FROM STDIN") as copy:
+                    block = []
+                    for head in heads:
+                        block.append(
+                            f"{head[P_ROW]}\t{head[P_SOURCE]}\t{head[P_NIK]}\t{head[P_KK]}\t"
+                            f"{head[P_NAME_KEY]}\n"
+                        )
+                        if len(block) >= PREMATCH_BLOCK:
+                            copy.write("".join(block))
+                            block = []
+                    copy.write("".join(block))
+                cursor.execute(f"ANALYZE {table}")
+            else:
+                insert = f"INSERT INTO {table} VALUES (%s, %s, %s, %s, %s)"  # noqa: S608 -- fixed table name; values are parameters
+                rows = (
+                    (int(h[P_ROW]), unesc(h[P_SOURCE]), h[P_NIK], h[P_KK], unesc(h[P_NAME_KEY]))
+                    for h in heads
+                )
+                while block := list(islice(rows, PREMATCH_BLOCK)):
+                    cursor.executemany(insert, block)
+            cursor.execute(
+                f"SELECT k.row_number FROM {table} k JOIN {person} p "  # noqa: S608 -- quoted fixed names; the source system is a parameter
+                "ON p.source_system = %s AND p.source_id = k.source_id AND p.source_id <> '' "
+                "WHERE k.source_id <> '' "
+                f"UNION ALL SELECT k.row_number FROM {table} k JOIN {person} p "
+                "ON p.nik_index = k.nik_index AND p.nik_index <> '' WHERE k.nik_index <> '' "
+                f"UNION ALL SELECT k.row_number FROM {table} k JOIN {person} p "
+                "ON p.kk_index = k.kk_index AND p.name_key = k.name_key AND p.kk_index <> '' "
+                "WHERE k.kk_index <> ''",
+                [self.source_system],
+            )
+            self.matched = {row for (row,) in cursor.fetchall()}
+            cursor.execute(f"DROP TABLE {table}")
+
     def _matches(self, parts: list[list[str]], outcome: Outcome) -> list:
         """Per row: the existing person (a dict), None for a new one, False if rejected."""
-        sources = sorted({unesc(p[P_SOURCE]) for p in parts if p[P_SOURCE]})
-        niks = sorted({p[P_NIK] for p in parts if p[P_NIK]})
-        kks = sorted({p[P_KK] for p in parts if p[P_KK]})
+        if self.matched is not None:
+            parts_to_find = [p for p in parts if int(p[P_ROW]) in self.matched]
+        else:
+            parts_to_find = parts
+        if not parts_to_find:
+            return [None] * len(parts)
+        sources = sorted({unesc(p[P_SOURCE]) for p in parts_to_find if p[P_SOURCE]})
+        niks = sorted({p[P_NIK] for p in parts_to_find if p[P_NIK]})
+        kks = sorted({p[P_KK] for p in parts_to_find if p[P_KK]})
         found: dict[int, dict] = {}
         by_source: dict[str, int] = {}
         by_nik: dict[str, list[int]] = defaultdict(list)

@@ -436,6 +436,14 @@ def _reindex_on_commit(*person_ids: int) -> None:
     transaction.on_commit(lambda: index_persons(person_ids))
 
 
+def resolve_person(public_id) -> Person:
+    """The live record a public id leads to, following merges (NotFound if none).
+    Scoped reads use :func:`rehsos.registry.selectors.person_for`, which does the same."""
+    from rehsos.registry.services.persons import get_person
+
+    return get_person(public_id)
+
+
 def merges_of(person: Person):
     """The merges a record took part in, newest first."""
     return Merge.objects.filter(models.Q(survivor=person) | models.Q(merged=person)).select_related(

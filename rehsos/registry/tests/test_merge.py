@@ -187,6 +187,7 @@ def test_a_merge_moves_every_linked_row_and_the_old_id_keeps_leading_to_the_surv
     )
 
     assert selectors.person_for(facility_head, intake.public_id) == (old, True)
+    assert merge_services.resolve_person(intake.public_id) == old
     redirect = client.get(f"/api/v1/persons/{intake.public_id}")
     assert redirect.status_code == 308
     assert redirect["Location"] == f"/api/v1/persons/{old.public_id}"
