@@ -4,11 +4,15 @@ Region data is loaded by the migrations, so tests use real Kemendagri codes:
 31.75.03.1001 is a kelurahan in Jakarta Timur, 32.01 is Kabupaten Bogor.
 """
 
+import factory.random
 import pytest
 from django.utils import translation
 
 from rehsos.core.roles import Role, ScopeLevel
 from rehsos.core.tests.factories import FacilityFactory, PersonFactory, UserFactory
+
+# Synthetic names from Faker are the same on every run, so no test passes or fails by chance.
+factory.random.reseed_random("rehsos")
 
 
 @pytest.fixture(autouse=True)

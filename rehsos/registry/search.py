@@ -29,7 +29,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import combinations, islice, pairwise
+from itertools import combinations, islice, pairwise, product
 
 from django.db import connection
 from django.db.models import Q
@@ -57,6 +57,7 @@ from rehsos.registry.search_index import (
     region_range,
     reindex_all,
     remove_persons,
+    whole_name_key,
     word_variants,
 )
 
@@ -74,10 +75,10 @@ __all__ = [
 MAX_QUERY_WORDS = 5
 WORDS_PER_TOKEN = 12  # vocabulary words kept per query word
 PAIR_BRANCH_LIMIT = 1000  # postings read per pair of query words
-PAIR_KEY_BUDGET = 600  # pair keys in one statement (5 query words: 10 pairs of 7 × 7)
+PAIR_KEY_BUDGET = 300  # pair keys in one statement (5 query words: 10 pairs of 5 × 5)
 SINGLE_BRANCH_LIMIT = 500  # postings read per single query word
 SINGLE_DF_MAX = 3000  # a query word carried by more persons is only read in pairs
-CANDIDATES = 100  # best-weighed candidates loaded and ranked
+CANDIDATES = 60  # best-weighed candidates loaded and ranked
 PREFIX_WORDS = 5000  # vocabulary words read for a query word no variant reached
 LOOSE_CLOSENESS = 0.7  # how close such a word must be
 NOISE = 0.6  # closeness below this is chance (unrelated short names share letters)
@@ -279,8 +280,8 @@ def _folded(word: str) -> str:
 
 def _closeness(token: str, sound: str, word: str) -> float:
     """1.0 for the same word; 0.97 for the same up to i/y; else the mean of Jaro-Winkler
-    and the normalised edit similarity, raised (up to 0.9) when they sound alike (sound
-    keys of three letters or more: shorter ones say little); below NOISE it is 0."""
+    and the normalised edit similarity, a little more when they sound alike (sound keys
+    of three letters or more: shorter ones say little); below NOISE it is 0."""
     if word == token:
         return 1.0
     if len(word) == 1 or len(token) == 1:
@@ -291,7 +292,7 @@ def _closeness(token: str, sound: str, word: str) -> float:
         JaroWinkler.normalized_similarity(token, word) + OSA.normalized_similarity(token, word)
     ) / 2
     if len(sound) >= 3 and phonetic(word) == sound:
-        value = max(value, min(0.9, value + 0.15))
+        value = min(0.95, value + 0.05)
     return value if value >= NOISE else 0.0
 
 
@@ -367,7 +368,7 @@ def _choose(found: list[_Token], rows: list[tuple], *, loose: bool = False) -> N
             if far and not by_sound:
                 continue
             close = _closeness(tok.text, tok.sound, word)
-            if far and close < LOOSE_CLOSENESS:
+            if not close or (far and close < LOOSE_CLOSENESS):
                 continue
         scored[i][wid] = (-close, -df, df)
     for i, tok in enumerate(found):
@@ -390,10 +391,20 @@ def _match_words(tokens: list[str]) -> list[_Token]:
     one only for words no variant reached)."""
     found = [_Token(t, phonetic(t)) for t in tokens]
     _choose(found, _lookup_words(found))
+    # A misspelt title ("Bapok", "Sdaudara") is not part of the name.
+    kept = [t for t in found if 1.0 in t.words.values() or not _near_title(t.text)]
+    found = kept or found
     lost = [i for i, tok in enumerate(found) if not tok.words and len(tok.text) >= 3]
     if lost:
         _choose(found, _lookup_by_prefix(found, lost), loose=True)
     return found
+
+
+_TITLES = sorted(t for t in names.HONORIFICS if len(t) >= 5)  # shorter ones look like names
+
+
+def _near_title(token: str) -> bool:
+    return len(token) >= 5 and any(OSA.distance(token, t, score_cutoff=1) <= 1 for t in _TITLES)
 
 
 def _index_filters(user, crit: _Criteria) -> tuple[str, list] | None:
@@ -464,6 +475,13 @@ def _branches(tokens: list[_Token]) -> list[tuple[dict[int, float], int]]:
                 if a in ti.best and b in tj.best:
                     best.add(key)
         add(keyed, best, PAIR_BRANCH_LIMIT)
+    if len(matched) > 1 and len(matched) == len(tokens):
+        # Persons called exactly the query's words (its closest spelling of each) first.
+        combos = list(islice(product(*(sorted(tokens[i].best) for i in matched)), 16))
+        whole = sum(tokens[i].weight * max(tokens[i].words.values()) for i in matched)
+        exact = {whole_name_key(combo): 2 * whole for combo in combos if len(set(combo)) > 1}
+        if exact:
+            branches.append((exact, PAIR_BRANCH_LIMIT))
     for i in matched:
         tok = tokens[i]
         if len(matched) == 1:

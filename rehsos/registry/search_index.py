@@ -14,6 +14,7 @@ Called by the services that change persons:
 Rows go in with ``COPY`` on PostgreSQL and ``executemany`` on SQLite.
 """
 
+import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
@@ -32,7 +33,7 @@ PAIR_SHIFT = 32
 CHUNK = 2000
 
 REGION_DIGITS = 10
-SINGLE_KEY_LIMIT = 1 << PAIR_SHIFT  # keys below are single words, above pairs
+SINGLE_KEY_LIMIT = 1 << PAIR_SHIFT  # keys below are single words, above pairs; whole names < 0
 
 POSTING = "registry_searchposting"
 POSTING_COLUMNS = ("key", "region", "birth_year", "facility_id", "person_id")
@@ -44,6 +45,14 @@ POSTING_COLUMNS = ("key", "region", "birth_year", "facility_id", "person_id")
 def pair_key(a: int, b: int) -> int:
     low, high = (a, b) if a <= b else (b, a)
     return (low << PAIR_SHIFT) | high
+
+
+def whole_name_key(word_ids: Iterable[int]) -> int:
+    """The key of a whole name (its set of words, in any order): a negative 62-bit hash,
+    apart from the word and pair keys. A query that spells out the full name finds the
+    persons called exactly that before those whose longer names merely contain it."""
+    data = b"".join(wid.to_bytes(4, "big") for wid in sorted(set(word_ids)))
+    return -(int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big") >> 2) - 1
 
 
 def region_number(code: str | None) -> int:
@@ -174,9 +183,11 @@ def _posting_rows(rows: list[tuple], vocabulary: _Vocabulary) -> tuple[list[tupl
             if len(word_ids) == 1:
                 keys.add(pair_key(word_ids[0], word_ids[0]))
             keys.update(pair_key(a, b) for a, b in combinations(word_ids, 2))
+            if len(word_ids) > 1:
+                keys.add(whole_name_key(word_ids))
         region, year, centre = region_number(village_id), birth_year or 0, facility_id or 0
         postings.extend((k, region, year, centre, pid) for k in keys)
-        carried.update(k for k in keys if k < SINGLE_KEY_LIMIT)
+        carried.update(k for k in keys if 0 < k < SINGLE_KEY_LIMIT)
     return postings, carried
 
 
@@ -194,7 +205,7 @@ def _delete_postings(person_ids: list[int]) -> Counter:
                 "RETURNING key",
                 part,
             )
-            dropped.update(k for (k,) in cursor.fetchall() if k < SINGLE_KEY_LIMIT)
+            dropped.update(k for (k,) in cursor.fetchall() if 0 < k < SINGLE_KEY_LIMIT)
     return dropped
 
 

@@ -2,7 +2,7 @@
 consent, guardians and data-subject rights."""
 
 from django.contrib import messages
-from django.http import HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -233,6 +233,37 @@ def add_guardian(request, public_id):
         lambda **data: household_services.add_guardian(request.user, person, **data),
         _("The guardian is recorded."),
     )
+
+
+@require_POST
+@requires("persons.edit")
+def upload_photo(request, public_id):
+    person, _redirected = _person(request, public_id)
+    upload = request.FILES.get("photo")
+    if upload is None:
+        messages.error(request, _("Choose a photo file."))
+    else:
+        try:
+            person_services.set_photo(request.user, person, upload)
+        except ValidationFailed as exc:
+            for message in exc.fields.values():
+                messages.error(request, message)
+        else:
+            messages.success(request, _("The photo is saved."))
+    return redirect("registry:detail", public_id=person.public_id)
+
+
+@requires("persons.view")
+def photo(request, public_id):
+    """The photo, served through the app (never as a public file) and access-logged."""
+    person, _redirected = _person(request, public_id)
+    if not person.photo:
+        raise Http404
+    log_access(request, person, purpose="photo")
+    content_type = "image/png" if person.photo.name.endswith(".png") else "image/jpeg"
+    response = FileResponse(person.photo.open("rb"), content_type=content_type)
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @requires("persons.edit")

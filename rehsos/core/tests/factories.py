@@ -17,8 +17,9 @@ class UserFactory(DjangoModelFactory):
         django_get_or_create = ("username",)
 
     username = factory.Sequence(lambda n: f"user{n}")
-    first_name = factory.Faker("first_name", locale="id_ID")
-    last_name = factory.Faker("last_name", locale="id_ID")
+    # Fixed names: a random real name can match another test's search by chance.
+    first_name = factory.Sequence(lambda n: f"Pengguna{n}")
+    last_name = "Uji"
     role = Role.SOCIAL_WORKER
     scope_level = ScopeLevel.NATION
     language = "en"  # tests assert messages in English, the source language

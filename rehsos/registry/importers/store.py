@@ -57,6 +57,7 @@ except ImportError:  # the search index is optional for the importer
 before_commit: Callable[[int], None] | None = None
 
 SQLITE_CACHE_KIB = 256 * 1024
+SQLITE_WAL_PAGES = 1000
 
 P_ROW = 0
 P_MASK = 1
@@ -205,13 +206,17 @@ class Store:
             return
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size")
-            before = int(cursor.fetchone()[0])
+            cache = int(cursor.fetchone()[0])
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            wal = int(cursor.fetchone()[0])
             cursor.execute(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}")
+            cursor.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_WAL_PAGES}")
         try:
             yield
         finally:
             with connection.cursor() as cursor:
-                cursor.execute(f"PRAGMA cache_size = {before}")
+                cursor.execute(f"PRAGMA cache_size = {cache}")
+                cursor.execute(f"PRAGMA wal_autocheckpoint = {wal}")
 
     # -- one batch -------------------------------------------------------------------
 

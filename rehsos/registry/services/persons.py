@@ -340,3 +340,42 @@ def get_person(public_id) -> Person:
     if person is None:
         raise NotFound(_("No person with this id."))
     return person
+
+
+PHOTO_MAX_BYTES = 5 * 1024 * 1024
+
+
+@transaction.atomic
+def set_photo(user, person: Person, upload) -> Person:
+    """Keep a photo of the person: only with a consent (or other basis) for 'photo' in force."""
+    from rehsos.registry.services.consent import may_use_for
+
+    if not may_use_for(person, "photo"):
+        raise ValidationFailed(
+            fields={"photo": _("Record consent for keeping a photo before adding one.")}
+        )
+    if upload.size > PHOTO_MAX_BYTES:
+        raise ValidationFailed(fields={"photo": _("The photo is larger than 5 MB.")})
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(upload) as image:
+            image.verify()
+            kind = (image.format or "").lower()
+    except (UnidentifiedImageError, OSError):
+        raise ValidationFailed(
+            fields={"photo": _("The file is not a photo (JPEG or PNG).")}
+        ) from None
+    if kind not in ("jpeg", "png"):
+        raise ValidationFailed(fields={"photo": _("The file is not a photo (JPEG or PNG).")})
+    upload.seek(0)
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    if person.photo:
+        person.photo.delete(save=False)
+    person.photo.save(
+        f"{person.public_id}.{'jpg' if kind == 'jpeg' else 'png'}", upload, save=False
+    )
+    person.version += 1
+    person.save()
+    events.record(person, "photo_added", actor=user)
+    return person

@@ -149,3 +149,52 @@ def test_rights_page_exports_and_erases(client, facility_head, social_worker):
 def test_a_social_worker_cannot_open_the_rights_page(browser, social_worker):
     person = persons.register_person(social_worker, {**FORM}, confirmed=True)
     assert browser.get(f"/persons/{person.public_id}/rights/").status_code == 403
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "white").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_photo_needs_consent_and_is_served_with_an_access_log(
+    browser, social_worker, tmp_path, settings
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from rehsos.registry.services import consent
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
+    person = persons.register_person(
+        social_worker,
+        {**FORM, "birth_date": "1990-07-17", "nik": "3175035707900001"},
+        confirmed=True,
+    )
+    url = f"/persons/{person.public_id}/photo/upload/"
+    refused = browser.post(url, {"photo": SimpleUploadedFile("a.png", _png())}, follow=True)
+    assert "Record consent for keeping a photo" in refused.content.decode()
+    assert not Person.objects.get(pk=person.pk).photo
+    consent.give_consent(
+        social_worker, person, purpose="photo", lawful_basis="consent", given_by="self"
+    )
+    not_a_photo = browser.post(
+        url, {"photo": SimpleUploadedFile("a.png", b"%PDF-1.4")}, follow=True
+    )
+    assert "The file is not a photo" in not_a_photo.content.decode()
+    browser.post(url, {"photo": SimpleUploadedFile("a.png", _png())})
+    AccessLog.objects.all().delete()
+    served = browser.get(f"/persons/{person.public_id}/photo/")
+    assert served["Content-Type"] == "image/png"
+    assert b"".join(served.streaming_content).startswith(b"\x89PNG")
+    assert AccessLog.objects.get().purpose == "photo"
