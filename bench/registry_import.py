@@ -38,6 +38,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -247,15 +248,48 @@ def drop_databases(kind: str) -> None:
 # -- the import, in a child process ----------------------------------------------------
 
 
-def _backend_cpu(pid: int | None) -> float:
-    """CPU seconds a PostgreSQL backend on this machine has used (0 if unknown)."""
-    if not pid:
-        return 0.0
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+class ServerCpu:
+    """CPU seconds used by the PostgreSQL backends serving one database on this machine,
+    sampled from /proc by a thread (the import opens and closes several connections)."""
+
+    def __init__(self, dbname: str | None, every: float = 0.2):
+        self.dbname = dbname
+        self.every = every
+        self.seen: dict[int, tuple[float, float]] = {}  # pid -> (first, last) CPU seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        if dbname:
+            self._sample()
+            self._thread.start()
+
+    def _sample(self) -> None:
+        tick = os.sysconf("SC_CLK_TCK")
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                command = (entry / "cmdline").read_bytes()
+                if not command.startswith(b"postgres:") or self.dbname.encode() not in command:
+                    continue
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            used = (int(fields[11]) + int(fields[12])) / tick
+            first, _last = self.seen.get(int(entry.name), (used, used))
+            self.seen[int(entry.name)] = (first, used)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self._sample()
+
+    def total(self) -> float:
+        if not self.dbname:
+            return 0.0
+        self._sample()
+        return sum(last - first for first, last in self.seen.values())
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 def _own_cpu() -> float:
@@ -277,15 +311,13 @@ def run_import(csv_path: Path, workers: int, search_index: bool) -> dict:
     if not search_index:
         store.index_persons = None
     user = User.objects.get(username="bench")
-    backend = None
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            backend = cursor.fetchone()[0]
+    server = ServerCpu(
+        connection.settings_dict["NAME"] if connection.vendor == "postgresql" else None
+    )
     marks: dict[str, tuple] = {}
 
     def mark(name: str) -> None:
-        marks[name] = (time.perf_counter(), _own_cpu(), _backend_cpu(backend), os.getloadavg()[0])
+        marks[name] = (time.perf_counter(), _own_cpu(), server.total(), os.getloadavg()[0])
 
     class Marks(runner.NoProgress):
         def note(self, message: str) -> None:
@@ -297,6 +329,7 @@ def run_import(csv_path: Path, workers: int, search_index: bool) -> dict:
     mark("accepted")
     batch = runner.run(batch, Marks(), workers=workers)
     mark("end")
+    server.stop()
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     with connection.cursor() as cursor:
@@ -362,9 +395,9 @@ def raw_load(kind: str, url: str, files: dict[str, Path]) -> dict[str, dict]:
     measured = {}
     if kind == "postgres":
         with _pg(PG_NAME + "_raw") as conn:
-            backend = conn.info.backend_pid
+            backend = ServerCpu(PG_NAME + "_raw")
             for table, path in files.items():
-                started, cpu, server = time.perf_counter(), _own_cpu(), _backend_cpu(backend)
+                started, cpu, server = time.perf_counter(), _own_cpu(), backend.total()
                 with (
                     conn.transaction(),
                     conn.cursor() as cursor,
@@ -376,8 +409,9 @@ def raw_load(kind: str, url: str, files: dict[str, Path]) -> dict[str, dict]:
                 measured[table] = {
                     "seconds": time.perf_counter() - started,
                     "client_cpu": _own_cpu() - cpu,
-                    "server_cpu": _backend_cpu(backend) - server,
+                    "server_cpu": backend.total() - server,
                 }
+            backend.stop()
         return measured
     conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")

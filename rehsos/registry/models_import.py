@@ -3,8 +3,11 @@
 One row per file imported (or checked, for a dry run). The import runs in two
 passes — validation, then the commit in batches — and the row records where it
 stands, so a crash or a killed worker leaves a batch that the next run resumes:
-``checkpoint`` is the last source row whose batch committed, written in the
-same transaction as that batch's persons.
+``checkpoint`` is the last source row up to which every batch has committed,
+written in the same transaction as the batch that completes it. On PostgreSQL two
+batches are written at once, so one may commit before the one before it: its row
+range waits in ``committed_ranges`` until the gap closes, and a resumed run skips
+those rows too.
 """
 
 from django.conf import settings
@@ -80,7 +83,13 @@ class ImportBatch(BaseModel):
     checkpoint = models.PositiveIntegerField(
         _("last committed row"), default=0, help_text=_("Row number the import resumes after.")
     )
-    report_offset = models.PositiveBigIntegerField(default=0, editable=False)
+    committed_ranges = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="[after, last] row ranges committed beyond the checkpoint (batches that "
+        "finished ahead of an earlier one); folded into the checkpoint once contiguous.",
+    )
     rejects_file = models.FileField(_("rejects report"), upload_to="imports/", blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

@@ -33,16 +33,18 @@ from rehsos.registry.services import rights
 def search(request):
     from rehsos.registry.search import search_persons
 
-    q = request.GET.get("q", "").strip()
-    nik = request.GET.get("nik", "").strip()
-    birth_year = request.GET.get("birth_year", "").strip()
+    # Posted, not in the URL: names and NIKs stay out of server logs and browser history.
+    q = request.POST.get("q", "").strip()
+    nik = request.POST.get("nik", "").strip()
+    birth_year = request.POST.get("birth_year", "").strip()
     hits, error = [], ""
     if q or nik or birth_year:
         try:
             hits = search_persons(
                 request.user,
-                q=q or None,
-                nik=nik or None,
+                # A 16-digit q matches a NIK or a KK number; with a name, the number narrows it.
+                q=q or nik or None,
+                nik=nik if q and nik else None,
                 birth_year=int(birth_year) if birth_year.isdigit() else None,
                 limit=25,
             )

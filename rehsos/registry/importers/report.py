@@ -1,17 +1,16 @@
 """The rejects report: every rejected row and every warning, with row, column, value
 and reason, in the importing user's language.
 
-While an import runs, lines go to two CSVs in its work directory, each in row
-order: one from the validation pass, one from the commit pass (appended batch by
-batch; the batch row records its size at each checkpoint, so a resumed run first
-cuts off what an interrupted batch appended). At the end both become the
-downloadable XLSX, written in openpyxl's streaming mode.
+While an import runs, lines go to CSVs in its work directory, each in row order:
+one from the validation pass, and one per batch of the commit pass that rejected
+rows (named when the batch commits, so a rolled-back batch leaves none). At the
+end they are merged into the downloadable XLSX, written in openpyxl's streaming
+mode.
 """
 
 import csv
 import heapq
 import io
-import os
 from pathlib import Path
 
 from django.utils.translation import gettext as _
@@ -25,17 +24,11 @@ MAX_LINES = 500_000  # per sheet; Excel holds 1,048,576 rows
 
 
 class ReportWriter:
-    """Appends (kind, row, column, value, reason) lines to the report CSV."""
+    """Writes (kind, row, column, value, reason) lines to a report CSV."""
 
-    def __init__(self, path: Path, *, truncate_to: int | None = None):
+    def __init__(self, path: Path):
         self.path = Path(path)
-        mode = "a"
-        if truncate_to is None:
-            mode = "w"
-        elif self.path.exists() and self.path.stat().st_size > truncate_to:
-            with self.path.open("r+b") as handle:
-                handle.truncate(truncate_to)
-        self._handle = self.path.open(mode, newline="", encoding="utf-8")
+        self._handle = self.path.open("w", newline="", encoding="utf-8")
         self._writer = csv.writer(self._handle)
 
     def add(self, kind: str, row: int, column: str, value: str, reason: str) -> None:
@@ -45,12 +38,6 @@ class ReportWriter:
         """Start the file over (a pass that is run again)."""
         self._handle.seek(0)
         self._handle.truncate()
-
-    def flush(self) -> int:
-        """Write through to the file and return its size (the offset to checkpoint)."""
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
-        return self._handle.tell()
 
     def close(self) -> None:
         self._handle.close()

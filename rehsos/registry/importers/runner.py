@@ -22,17 +22,19 @@ for the real import).
 """
 
 import csv
-import io
 import os
+import queue
 import shutil
 import tempfile
+import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -45,7 +47,10 @@ from rehsos.registry.importers.columns import FileRefused
 from rehsos.registry.importers.store import KEY_END, BatchOverlap, Store
 from rehsos.registry.models_import import ImportBatch
 
-BATCH_ROWS = 5000  # rows per commit transaction
+# Rows per commit transaction. SQLite writes fewer, larger transactions faster (each
+# commit may checkpoint its write-ahead log); PostgreSQL gains nothing above a few thousand.
+BATCH_ROWS = {"sqlite": 20_000}
+DEFAULT_BATCH_ROWS = 5000
 
 Status = ImportBatch.Status
 
@@ -225,7 +230,7 @@ def run(
     progress=None,
     *,
     workers: int | None = None,
-    batch_rows: int = BATCH_ROWS,
+    batch_rows: int | None = None,
 ) -> ImportBatch:
     """Run (or resume) an import to its end and return the refreshed batch."""
     progress = progress or NoProgress()
@@ -252,14 +257,10 @@ def run(
     return batch
 
 
-def _run(batch: ImportBatch, progress, workers: int | None, batch_rows: int) -> None:
+def _run(batch: ImportBatch, progress, workers: int | None, batch_rows: int | None) -> None:
     folder = work_dir(batch)
     folder.mkdir(parents=True, exist_ok=True)
-    spool, checked, committed = (
-        folder / "rows.spool",
-        folder / "checked.csv",
-        folder / "committed.csv",
-    )
+    spool, checked = folder / "rows.spool", folder / "checked.csv"
     started = batch.started_at or timezone.now()
     if not (batch.validated and spool.exists() and checked.exists()):
         _set(batch, status=Status.VALIDATING, started_at=started, validated=False)
@@ -269,8 +270,8 @@ def _run(batch: ImportBatch, progress, workers: int | None, batch_rows: int) -> 
         progress.total = (batch.rows_total or 0) + batch.rows_valid
         progress.done = (batch.rows_total or 0) + batch.created + batch.updated + batch.unchanged
     _set(batch, status=Status.IMPORTING, started_at=started)
-    _commit(batch, spool, committed, progress, batch_rows)
-    _finish(batch, [checked, committed], folder)
+    _commit(batch, spool, folder, progress, batch_rows)
+    _finish(batch, [checked, *_committed_reports(folder)], folder)
 
 
 def _set(batch: ImportBatch, **values) -> None:
@@ -316,13 +317,10 @@ def _region_codes() -> tuple[frozenset[str], frozenset[str]]:
     return villages, districts
 
 
-def _rejected_rows(path: Path, size: int) -> int:
-    """Rows the commit pass rejected before the checkpoint (its report up to ``size``)."""
-    if not size or not path.exists():
-        return 0
-    with path.open("rb") as handle:
-        text = handle.read(size).decode("utf-8")
-    return len({line[1] for line in csv.reader(io.StringIO(text)) if line})
+def _report_rows(path: Path) -> int:
+    """Rows a report file rejects."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        return len({line[1] for line in csv.reader(handle) if line and line[0] == report.REJECT})
 
 
 def _validate(batch, path: Path, spool: Path, checked: Path, progress, workers) -> None:
@@ -356,7 +354,7 @@ def _validate(batch, path: Path, spool: Path, checked: Path, progress, workers) 
         )
     os.replace(spool_part, spool)
     os.replace(checked_part, checked)
-    committed_rejects = _rejected_rows(spool.parent / "committed.csv", batch.report_offset)
+    committed_rejects = sum(_report_rows(path) for path in _committed_reports(spool.parent))
     _set(
         batch,
         validated=True,
@@ -372,49 +370,128 @@ def _validate(batch, path: Path, spool: Path, checked: Path, progress, workers) 
 # -- pass 2: commit ----------------------------------------------------------------------
 
 
-def _spool_heads(spool: Path, *, after: int) -> Iterator[list[str]]:
-    """Row number, mask and natural keys of each spooled row after ``after``."""
-    with spool.open(encoding="utf-8", newline="\n") as lines:
-        for line in lines:
-            head = line.split("\t", KEY_END)
-            if int(head[0]) > after:
-                yield head
+def _row_of(line: str) -> int:
+    return int(line[: line.index("\t")])
 
 
-def _spool_batches(spool: Path, *, after: int, size: int) -> Iterator[list[str]]:
-    batch: list[str] = []
+def _spool_batches(
+    spool: Path, *, checkpoint: int, ranges: list, size: int | None
+) -> Iterator[tuple[int, list[str]]]:
+    """``(after, lines)``: the spooled rows still to commit, in batches of ``size`` (or,
+    without one, single rows), each with the row it follows. Rows up to the checkpoint and
+    inside committed ranges are skipped, and a batch ends where a committed range begins,
+    so that the ranges tile and fold into the checkpoint."""
+    pending = deque(sorted(tuple(r) for r in ranges))
+    after, batch = checkpoint, []
     with spool.open(encoding="utf-8", newline="\n") as lines:
         for line in lines:
-            if after and int(line[: line.index("\t")]) <= after:
+            row = _row_of(line)
+            if row <= checkpoint:
                 continue
+            while pending and row > pending[0][0]:
+                if batch:
+                    yield after, batch
+                    batch = []
+                after = pending.popleft()[1]
+            if row <= after:
+                continue  # committed by an earlier run
             batch.append(line)
-            if len(batch) >= size:
-                yield batch
-                batch = []
+            if size is None or len(batch) >= size:
+                yield after, batch
+                after, batch = row, []
     if batch:
-        yield batch
+        yield after, batch
 
 
-def _commit(batch: ImportBatch, spool: Path, committed: Path, progress, batch_rows: int) -> None:
+def _committed_reports(folder: Path) -> list[Path]:
+    """The rejects files of committed batches (an uncommitted one is still a .part)."""
+    return sorted(folder.glob("committed-*.csv"))
+
+
+def _connections(batch: ImportBatch) -> int:
+    """How many transactions write at once: two on PostgreSQL (the server's work, not
+    Python's, is what a commit waits for, and it can use both cores), one on SQLite (a
+    single writer), and one inside an enclosing transaction, which other connections
+    could not see into."""
+    if batch.dry_run or connection.vendor != "postgresql" or connection.in_atomic_block:
+        return 1
+    return max(1, int(getattr(settings, "REHSOS_IMPORT_CONNECTIONS", 2)))
+
+
+def _commit(batch: ImportBatch, spool: Path, folder: Path, progress, batch_rows) -> None:
     store = Store(batch, dry_run=batch.dry_run)
-    labels = batch.columns or {}
+    size = batch_rows or BATCH_ROWS.get(connection.vendor, DEFAULT_BATCH_ROWS)
     message = _("Checking against the registry") if batch.dry_run else _("Importing")
     progress.note(message)
-    checkpoint = batch.checkpoint
-    with report.ReportWriter(committed, truncate_to=batch.report_offset) as problems:
-
-        def add_rejects(rejects) -> int:
-            for row, key, value, reason in rejects:
-                problems.add(report.REJECT, row, labels.get(key, key), value, reason)
-            return problems.flush()
-
-        with store.session():
-            store.prematch(_spool_heads(spool, after=checkpoint))
-            for lines in _spool_batches(spool, after=checkpoint, size=batch_rows):
-                store.write(lines, expected_checkpoint=checkpoint, report=add_rejects)
-                checkpoint = int(lines[-1][: lines[-1].index("\t")])
+    for stray in folder.glob("committed-*.part"):
+        stray.unlink()
+    todo = {"checkpoint": batch.checkpoint, "ranges": batch.committed_ranges or []}
+    with store.session():
+        store.prematch(
+            line.split("\t", KEY_END)
+            for _after, lines in _spool_batches(spool, **todo, size=None)
+            for line in lines
+        )
+        batches = (
+            (after, lines, folder / f"committed-{after:010d}-{_row_of(lines[-1]):010d}.csv")
+            for after, lines in _spool_batches(spool, **todo, size=size)
+        )
+        connections = _connections(batch)
+        if connections == 1:
+            for after, lines, rejects in batches:
+                store.write(lines, after=after, rejects=rejects)
                 progress.advance(len(lines), message)
+        else:
+            _write_in_parallel(store, batches, connections, progress, message)
     batch.refresh_from_db()
+
+
+def _write_in_parallel(store: Store, batches, connections: int, progress, message) -> None:
+    """Batches written by ``connections`` threads, each with its own database connection
+    and transaction; the main thread reads the spool and reports progress."""
+    language = translation.get_language()
+    work: queue.Queue = queue.Queue(maxsize=connections)
+    done: queue.Queue = queue.Queue()
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        translation.activate(language)
+        try:
+            while (item := work.get()) is not None:
+                if errors:
+                    continue  # drain: one batch failed, the run stops
+                after, lines, rejects = item
+                try:
+                    store.write(lines, after=after, rejects=rejects)
+                except BaseException as exc:
+                    errors.append(exc)
+                else:
+                    done.put(len(lines))
+        finally:
+            connection.close()  # this thread's own
+
+    threads = [threading.Thread(target=writer, daemon=True) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+
+    def report_done() -> None:
+        while not done.empty():
+            progress.advance(done.get(), message)
+
+    try:
+        for item in batches:
+            if errors:
+                break
+            work.put(item)
+            report_done()
+    finally:
+        for _thread in threads:
+            work.put(None)
+        for thread in threads:
+            thread.join()
+    report_done()
+    if errors:
+        raise errors[0]
 
 
 def _finish(batch: ImportBatch, reports: list[Path], folder: Path) -> None:

@@ -18,14 +18,18 @@ A batch is a list of spool lines (see rows.py). For each batch:
 A dry run does steps 1 and 2 and writes nothing.
 """
 
+import csv
 import datetime
 import io
 import json
+import os
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
+from pathlib import Path
 
 import psycopg
 from django.db import connection, models, transaction
@@ -157,6 +161,8 @@ class Store:
         self.source_system = batch.source_system
         self.in_scope = _scope_check(batch.created_by)
         self.matched: set[int] | None = None  # rows that may match someone (see prematch)
+        self.index_lock = threading.Lock()
+        self.labels = batch.columns or {}
         self.event_data = json.dumps({"via": "import", "batch": str(batch.public_id)})[:-1]
         self._columns_and_constants()
 
@@ -220,69 +226,101 @@ class Store:
 
     # -- one batch -------------------------------------------------------------------
 
-    def write(self, lines: list[str], *, expected_checkpoint: int, report) -> Outcome:
-        """Match, compare and (unless a dry run) write one batch of spool lines, then
-        move the checkpoint to the batch's last row. ``report(rejects)`` appends the
-        batch's rejects to the report and returns its new size, inside the transaction."""
+    def write(self, lines: list[str], *, after: int, rejects: Path) -> Outcome:
+        """Match, compare and (unless a dry run) write one batch of spool lines — the rows
+        after row ``after`` up to the last line's — and record the batch as committed, all
+        in one transaction. The batch's rejects go to ``rejects``, a file of its own that
+        gets its final name only once the transaction has committed."""
         # Row number, mask, the four keys, the rest: enough to match; a full split only
         # for rows that match someone.
         heads = [line.split("\t", KEY_END) for line in lines]
-        with transaction.atomic():
-            current = (
-                ImportBatch.objects.select_for_update()
-                .filter(pk=self.batch.pk)
-                .values_list("checkpoint", flat=True)
-                .first()
-            )
-            if current != expected_checkpoint:
-                raise BatchOverlap(
-                    _("Another run of this import went ahead (at row %(row)s); stopping this one.")
-                    % {"row": current}
-                )
-            outcome = Outcome()
-            matches = self._matches(heads, outcome)
-            new, updates = [], []
-            for line, head, person in zip(lines, heads, matches, strict=True):
-                if person is False:
-                    continue  # rejected
-                if person is None:
-                    new.append((line, head))
-                    continue
-                row_parts = line.rstrip("\n").split("\t")
-                changes = _changes(row_parts, person)
-                if changes:
-                    updates.append((row_parts, person, changes))
-                else:
-                    outcome.unchanged += 1
-            outcome.created = len(new)
-            outcome.updated = len(updates)
-            if not self.dry_run:
-                if self.vendor == "postgresql":
-                    # Safe here: should the server crash right after this commit, the batch
-                    # and its checkpoint are lost together, and the next run redoes both.
-                    with connection.cursor() as cursor:
-                        cursor.execute("SET LOCAL synchronous_commit TO OFF")
-                now = timezone.now()
-                created_ids = self._insert(new, now)
-                updated_ids = self._update(updates, now)
-                outcome.person_ids = created_ids + updated_ids
-                if index_persons is not None and outcome.person_ids:
-                    index_persons(outcome.person_ids)
-                if before_commit is not None:
-                    before_commit(int(heads[-1][P_ROW]))
-            offset = report(outcome.rejects)
-            last_row = int(heads[-1][P_ROW]) if heads else expected_checkpoint
-            self._advance(last_row, outcome, offset)
+        last = int(heads[-1][P_ROW])
+        indexing = False
+        written = None
+        try:
+            with transaction.atomic():
+                outcome = Outcome()
+                matches = self._matches(heads, outcome)
+                new, updates = [], []
+                for line, head, person in zip(lines, heads, matches, strict=True):
+                    if person is False:
+                        continue  # rejected
+                    if person is None:
+                        new.append((line, head))
+                        continue
+                    row_parts = line.rstrip("\n").split("\t")
+                    changes = _changes(row_parts, person)
+                    if changes:
+                        updates.append((row_parts, person, changes))
+                    else:
+                        outcome.unchanged += 1
+                outcome.created = len(new)
+                outcome.updated = len(updates)
+                if not self.dry_run:
+                    if self.vendor == "postgresql":
+                        # Safe here: should the server crash right after this commit, the
+                        # batch and its record are lost together, and the next run redoes both.
+                        with connection.cursor() as cursor:
+                            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+                    now = timezone.now()
+                    created_ids = self._insert(new, now)
+                    updated_ids = self._update(updates, now)
+                    outcome.person_ids = created_ids + updated_ids
+                    if index_persons is not None and outcome.person_ids:
+                        # The index's word counts are shared rows: one batch at a time
+                        # updates them, until its commit.
+                        self.index_lock.acquire()
+                        indexing = True
+                        index_persons(outcome.person_ids)
+                    if before_commit is not None:
+                        before_commit(last)
+                written = self._rejects(rejects, outcome.rejects)
+                self._record(after, last, outcome)
+        finally:
+            if indexing:
+                self.index_lock.release()
+        if written is not None:
+            os.replace(written, rejects)  # committed: the rejects join the report
         return outcome
 
-    def _advance(self, last_row: int, outcome: Outcome, offset: int) -> None:
+    def _rejects(self, path: Path, rejects: list) -> Path | None:
+        """Write the batch's rejects beside their final name, to be renamed after the
+        commit (a batch that rolls back leaves only a stray .part, ignored and removed)."""
+        if not rejects:
+            return None
+        part = path.with_name(path.name + ".part")
+        with part.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            for row, key, value, reason in sorted(rejects, key=lambda r: r[0]):
+                writer.writerow(["reject", row, self.labels.get(key, key), value, str(reason)])
+        return part
+
+    def _record(self, after: int, last: int, outcome: Outcome) -> None:
+        """Record rows (after, last] as committed: fold them into the checkpoint when they
+        follow it, else keep them in committed_ranges until the gap before them closes."""
+        checkpoint, ranges = (
+            ImportBatch.objects.select_for_update()
+            .filter(pk=self.batch.pk)
+            .values_list("checkpoint", "committed_ranges")
+            .get()
+        )
+        ranges = sorted(tuple(r) for r in ranges or [])
+        if after < checkpoint or any(start < last and after < end for start, end in ranges):
+            raise BatchOverlap(
+                _("Another run of this import went ahead (at row %(row)s); stopping this one.")
+                % {"row": max([checkpoint, *(end for _start, end in ranges)])}
+            )
+        ranges.append((after, last))
+        ranges.sort()
+        while ranges and ranges[0][0] == checkpoint:
+            checkpoint = ranges.pop(0)[1]
         ImportBatch.objects.filter(pk=self.batch.pk).update(
-            checkpoint=last_row,
+            checkpoint=checkpoint,
+            committed_ranges=[list(r) for r in ranges],
             created=F("created") + outcome.created,
             updated=F("updated") + outcome.updated,
             unchanged=F("unchanged") + outcome.unchanged,
             rows_rejected=F("rows_rejected") + len({r[0] for r in outcome.rejects}),
-            report_offset=offset,
         )
 
     # -- matching ----------------------------------------------------------------------

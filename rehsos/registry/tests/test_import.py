@@ -8,6 +8,7 @@ Most stories are told by Sri, a social worker of Sentra Handayani (village
 import csv
 import io
 import json
+import time
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -457,6 +458,57 @@ def test_a_crash_leaves_whole_batches_and_the_rerun_resumes(sri, tmp_path, monke
     batch.refresh_from_db()
     assert (batch.status, batch.checkpoint, batch.created, batch.unchanged) == ("done", 6, 5, 0)
     assert ImportBatch.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_connections_write_at_once_and_a_crash_still_resumes_exactly(
+    sri, tmp_path, monkeypatch, settings
+):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL writes batches over two connections; SQLite over one")
+    settings.REHSOS_IMPORT_CONNECTIONS = 2
+    # The search index's updates take turns (a lock held to the commit); leave it out so
+    # that the two batches below really are in flight together.
+    monkeypatch.setattr(store, "index_persons", None)
+    rows = [[f"P-{n}", f"Orang Nomor {n}", "L", "", "", "", ""] for n in range(1, 41)]
+    path = write_csv(tmp_path, rows)
+
+    def crash_once_a_later_batch_committed(last_row):
+        # The fifth batch (rows 18-21) waits until a later batch has committed ahead of
+        # it, then fails: its rows are missing between the checkpoint and that batch.
+        if last_row != 21:
+            return
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            ranges = ImportBatch.objects.values_list("committed_ranges", flat=True).get(pk=batch.pk)
+            if any(start >= 21 for start, _end in ranges):
+                break
+            time.sleep(0.02)
+        raise Crash
+
+    monkeypatch.setattr(store, "before_commit", crash_once_a_later_batch_committed)
+    batch = runner.accept(path=path, name=path.name, user=sri)
+    with pytest.raises(Crash):
+        runner.run(batch, batch_rows=4)
+    batch.refresh_from_db()
+    assert batch.status == "failed"
+    assert batch.checkpoint == 17
+    assert batch.committed_ranges[0] == [21, 25]
+    assert Person.objects.count() == batch.created
+    # Whatever committed is covered by the checkpoint or a committed range, nothing else.
+    covered = set(range(2, batch.checkpoint + 1)) | {
+        r for start, end in batch.committed_ranges for r in range(start + 1, end + 1)
+    }
+    stored = {int(p.source_id.split("-")[1]) + 1 for p in Person.objects.all()}
+    assert stored == covered & set(range(2, 42))
+
+    monkeypatch.setattr(store, "before_commit", None)
+    batch = runner.run(batch, batch_rows=4)
+    assert (batch.status, batch.checkpoint, batch.committed_ranges) == ("done", 41, [])
+    assert (batch.created, Person.objects.count(), PersonEvent.objects.count()) == (40, 40, 40)
 
 
 # -- refused files -------------------------------------------------------------------------

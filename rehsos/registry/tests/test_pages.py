@@ -198,3 +198,21 @@ def test_a_photo_needs_consent_and_is_served_with_an_access_log(
     assert served["Content-Type"] == "image/png"
     assert b"".join(served.streaming_content).startswith(b"\x89PNG")
     assert AccessLog.objects.get().purpose == "photo"
+
+
+@pytest.mark.django_db(transaction=False)
+def test_the_search_page_finds_by_name_variant_and_by_nik(browser, social_worker):
+    from rehsos.registry.search import index_persons
+
+    person = persons.register_person(
+        social_worker,
+        {**FORM, "full_name": "Moch. Soekarno", "sex": "M", "nik": "3175031707100001"},
+        confirmed=True,
+    )
+    index_persons([person.pk])
+    by_name = browser.post("/persons/", {"q": "Muhammad Sukarno"}).content.decode()
+    assert f"/persons/{person.public_id}/" in by_name
+    by_nik = browser.post("/persons/", {"nik": "3175031707100001"}).content.decode()
+    assert f"/persons/{person.public_id}/" in by_nik
+    assert "3175••••••••0001" in by_nik
+    assert by_nik.count("3175031707100001") == 1  # only the search box echoing what was typed

@@ -76,6 +76,10 @@ class Command(BaseCommand):
                 str(workers),
                 "--access-logfile",
                 "-",
+                # The path only (%(U)s), never the query string: a search for a name or an
+                # NIK must not end up in the server log.
+                "--access-logformat",
+                '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
                 "--no-control-socket",
                 "--graceful-timeout",
                 str(GRACE_SECONDS - 2),

@@ -123,8 +123,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch-size",
             type=int,
-            default=runner.BATCH_ROWS,
-            help="rows per transaction (default: %(default)s)",
+            default=None,
+            help="rows per transaction (default: 20,000 on SQLite, 5,000 on PostgreSQL)",
         )
         parser.add_argument(
             "--new",
@@ -157,7 +157,7 @@ class Command(BaseCommand):
         path = Path(options["file"])
         if not path.is_file():
             raise self._refused([_("There is no file at %(path)s.") % {"path": path}])
-        if options["batch_size"] < 1:
+        if options["batch_size"] is not None and options["batch_size"] < 1:
             raise CommandError(_("--batch-size must be at least 1."))
         try:
             info, header = runner.check_file(path, path.name, user=user)
