@@ -60,8 +60,12 @@ except ImportError:  # the search index is optional for the importer
 # tests set it to simulate a crash in the middle of an import.
 before_commit: Callable[[int], None] | None = None
 
+# SQLite during an import: a page cache big enough for the indexes of a large table, a
+# write-ahead log allowed to grow to about 200 MB between checkpoints (each checkpoint
+# rewrites pages into the database file; fewer of them, fewer random writes), and the
+# prematch table in memory.
 SQLITE_CACHE_KIB = 256 * 1024
-SQLITE_WAL_PAGES = 1000
+SQLITE_WAL_PAGES = 50_000
 
 P_ROW = 0
 P_MASK = 1
@@ -205,24 +209,28 @@ class Store:
 
     @contextmanager
     def session(self):
-        """Around all batches of a run: SQLite gets a page cache big enough for the
-        indexes of a large table (random public ids touch pages all over them)."""
+        """Around all batches of a run: SQLite's settings for a bulk write (see
+        SQLITE_CACHE_KIB), put back afterwards."""
         if self.vendor != "sqlite":
             yield
             return
+        settings = {
+            "cache_size": -SQLITE_CACHE_KIB,
+            "wal_autocheckpoint": SQLITE_WAL_PAGES,
+            "temp_store": 2,  # MEMORY
+        }
+        before = {}
         with connection.cursor() as cursor:
-            cursor.execute("PRAGMA cache_size")
-            cache = int(cursor.fetchone()[0])
-            cursor.execute("PRAGMA wal_autocheckpoint")
-            wal = int(cursor.fetchone()[0])
-            cursor.execute(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}")
-            cursor.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_WAL_PAGES}")
+            for name, value in settings.items():
+                cursor.execute(f"PRAGMA {name}")
+                before[name] = int(cursor.fetchone()[0])
+                cursor.execute(f"PRAGMA {name} = {int(value)}")
         try:
             yield
         finally:
             with connection.cursor() as cursor:
-                cursor.execute(f"PRAGMA cache_size = {cache}")
-                cursor.execute(f"PRAGMA wal_autocheckpoint = {wal}")
+                for name, value in before.items():
+                    cursor.execute(f"PRAGMA {name} = {value}")
 
     # -- one batch -------------------------------------------------------------------
 
