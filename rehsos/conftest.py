@@ -95,3 +95,27 @@ def person_in_handayani(handayani):
 @pytest.fixture
 def person_in_galih_pakuan(galih_pakuan):
     return PersonFactory(facility=galih_pakuan, village_id="32.01.01.1001")
+
+
+def _is_transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and (marker.kwargs.get("transaction") or marker.args[:1] == (True,)):
+        return True
+    names = getattr(item, "fixturenames", ())
+    return "transactional_db" in names or "live_server" in names
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A transactional test ends with a flush of every table, the region reference data
+    included (it is loaded by a migration, not by the tests). Put it back once the flush
+    is done, so the tests after it on the same worker find their villages."""
+    yield
+    if not _is_transactional(item):
+        return
+    from pytest_django.plugin import blocking_manager_key
+
+    from rehsos.regions.loader import load_regions
+
+    with item.config.stash[blocking_manager_key].unblock():
+        load_regions()  # a no-op when the table is complete

@@ -438,12 +438,52 @@ def _commit(batch: ImportBatch, spool: Path, folder: Path, progress, batch_rows)
         )
         connections = _connections(batch)
         if connections == 1:
-            for after, lines, rejects in batches:
-                store.write(lines, after=after, rejects=rejects)
+            prepared = _ahead(batches, lambda item: (*item, store.prepare(item[1])))
+            for after, lines, rejects, ready in prepared:
+                store.write(lines, after=after, rejects=rejects, prepared=ready)
                 progress.advance(len(lines), message)
         else:
             _write_in_parallel(store, batches, connections, progress, message)
     batch.refresh_from_db()
+
+
+def _ahead(items, work) -> Iterator:
+    """``work(item)`` for each item, done by a thread one item ahead of the consumer."""
+    results: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+    end = object()
+
+    def hand_over(result, error=None) -> bool:
+        while not stop.is_set():
+            try:
+                results.put((result, error), timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False  # the consumer has gone
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not hand_over(work(item)):
+                    return
+            hand_over(end)
+        except BaseException as exc:
+            hand_over(end, exc)
+
+    thread = threading.Thread(target=produce, daemon=True)
+    thread.start()
+    try:
+        while True:
+            result, error = results.get()
+            if result is end:
+                if error is not None:
+                    raise error
+                return
+            yield result
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _write_in_parallel(store: Store, batches, connections: int, progress, message) -> None:

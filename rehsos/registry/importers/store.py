@@ -62,8 +62,7 @@ before_commit: Callable[[int], None] | None = None
 
 # SQLite during an import: a page cache big enough for the indexes of a large table, a
 # write-ahead log allowed to grow to about 200 MB between checkpoints (each checkpoint
-# rewrites pages into the database file; fewer of them, fewer random writes), and the
-# prematch table in memory.
+# rewrites pages into the database file; fewer of them, fewer random writes).
 SQLITE_CACHE_KIB = 256 * 1024
 SQLITE_WAL_PAGES = 50_000
 
@@ -127,6 +126,12 @@ FILLS = {
     **{name: (name,) for name in WG_FIELDS},
     "source_id": ("source_id",),
 }
+
+
+@dataclass
+class Prepared:
+    heads: list[list[str]]
+    values: list[list] | None  # SQLite parameters per line (spool fields), or None
 
 
 @dataclass
@@ -217,7 +222,6 @@ class Store:
         settings = {
             "cache_size": -SQLITE_CACHE_KIB,
             "wal_autocheckpoint": SQLITE_WAL_PAGES,
-            "temp_store": 2,  # MEMORY
         }
         before = {}
         with connection.cursor() as cursor:
@@ -234,14 +238,27 @@ class Store:
 
     # -- one batch -------------------------------------------------------------------
 
-    def write(self, lines: list[str], *, after: int, rejects: Path) -> Outcome:
+    def prepare(self, lines: list[str]) -> Prepared:
+        """The work on a batch that needs no database: split the lines and, for SQLite,
+        turn them into parameter lists. Runs in a thread ahead of write(): sqlite3 lets go
+        of the interpreter lock while SQLite works, so this overlaps the previous batch."""
+        # Row number, mask, the four keys, the rest: enough to match; a full split only
+        # for rows that match someone.
+        heads = [line.split("\t", KEY_END) for line in lines]
+        values = None
+        if self.vendor != "postgresql":
+            values = [_values(line, head) for line, head in zip(lines, heads, strict=True)]
+        return Prepared(heads, values)
+
+    def write(
+        self, lines: list[str], *, after: int, rejects: Path, prepared: Prepared | None = None
+    ) -> Outcome:
         """Match, compare and (unless a dry run) write one batch of spool lines — the rows
         after row ``after`` up to the last line's — and record the batch as committed, all
         in one transaction. The batch's rejects go to ``rejects``, a file of its own that
         gets its final name only once the transaction has committed."""
-        # Row number, mask, the four keys, the rest: enough to match; a full split only
-        # for rows that match someone.
-        heads = [line.split("\t", KEY_END) for line in lines]
+        prepared = prepared or self.prepare(lines)
+        heads = prepared.heads
         last = int(heads[-1][P_ROW])
         indexing = False
         written = None
@@ -250,11 +267,15 @@ class Store:
                 outcome = Outcome()
                 matches = self._matches(heads, outcome)
                 new, updates = [], []
-                for line, head, person in zip(lines, heads, matches, strict=True):
+                for index, (line, head, person) in enumerate(
+                    zip(lines, heads, matches, strict=True)
+                ):
                     if person is False:
                         continue  # rejected
                     if person is None:
-                        new.append((line, head))
+                        new.append(
+                            (line, head, prepared.values[index] if prepared.values else None)
+                        )
                         continue
                     row_parts = line.rstrip("\n").split("\t")
                     changes = _changes(row_parts, person)
@@ -572,7 +593,7 @@ class Store:
             actor_text = NULL if actor is None else str(actor)
             people = io.StringIO()
             events = io.StringIO()
-            for pid, (line, parts) in zip(ids, new, strict=True):
+            for pid, (line, parts, _values) in zip(ids, new, strict=True):
                 start = len(parts[0]) + len(parts[1]) + 2
                 people.write(f"{pid}{head}{line[start:-1]}{tail}")
                 events.write(
@@ -589,15 +610,13 @@ class Store:
                 ) as copy:
                     copy.write(events.getvalue())
             return ids
-        constants = tuple(self.constant_values)
+        constants = self.constant_values
         rows = []
-        for pid, (line, parts) in zip(ids, new, strict=True):
-            rest = line[len(parts[0]) + len(parts[1]) + 2 : -1]
-            if "\\\\" in rest:  # an escaped backslash somewhere: the careful way
-                values = [unesc(v) for v in rest.split("\t")]
-            else:
-                values = [None if v == NULL else v for v in rest.split("\t")]
-            rows.append((pid, stamp, stamp, *values, *constants))
+        for pid, (line, parts, values) in zip(ids, new, strict=True):
+            row = [pid, stamp, stamp]
+            row.extend(values if values is not None else _values(line, parts))
+            row.extend(constants)
+            rows.append(row)
         marks = ", ".join(["?"] * len(self.insert_columns))
         connection.ensure_connection()
         cursor = connection.connection.cursor()
@@ -612,7 +631,7 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?)",
                 [
                     (pid, stamp, kind, actor, f'{data}, "row": {parts[0]}}}')
-                    for pid, (_line, parts) in zip(ids, new, strict=True)
+                    for pid, (_line, parts, _values) in zip(ids, new, strict=True)
                 ],
             )
         finally:
@@ -674,6 +693,14 @@ def _scope_check(user) -> Callable[[dict], bool]:
     return lambda person: (
         user.facility_id is not None and (person["facility_id"] == user.facility_id)
     )
+
+
+def _values(line: str, head: list[str]) -> list:
+    """A spool line's person fields as SQLite parameters."""
+    rest = line[len(head[0]) + len(head[1]) + 2 : -1]
+    if "\\\\" in rest:  # an escaped backslash somewhere: the careful way
+        return [unesc(v) for v in rest.split("\t")]
+    return [None if v == NULL else v for v in rest.split("\t")]
 
 
 class BatchOverlap(Exception):
