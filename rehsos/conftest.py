@@ -111,8 +111,8 @@ def pytest_runtest_teardown(item, nextitem):
     included (it is loaded by a migration, not by the tests). Put it back once the flush
     is done, so the tests after it on the same worker find their villages."""
     yield
-    if not _is_transactional(item):
-        return
+    if not _is_transactional(item) or nextitem is None:
+        return  # after the last test the test database is already gone
     from pytest_django.plugin import blocking_manager_key
 
     from rehsos.regions.loader import load_regions
