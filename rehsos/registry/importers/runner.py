@@ -293,6 +293,8 @@ class _local_copy:
         try:
             return Path(self.batch.file.path)
         except NotImplementedError:
+            # Django's way of saying the storage is remote (no local path, e.g. object
+            # storage): copy the upload to a local work file and read that instead.
             folder = work_dir(self.batch)
             self.temporary = folder / ("source" + Path(self.batch.original_name).suffix)
             with self.batch.file.open("rb") as source, self.temporary.open("wb") as target:
