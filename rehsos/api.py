@@ -1,5 +1,10 @@
 """/api/v1/: the shell from core with every app's router."""
 
+from rehsos.cases.api_assessments import router as assessments_router
+from rehsos.cases.api_cases import router as cases_router
+from rehsos.cases.api_notes import router as case_notes_router
+from rehsos.cases.api_plans import router as plans_router
+from rehsos.cases.api_stays import router as stays_router
 from rehsos.core.api import build_api
 from rehsos.core.api_account import router as account_router
 from rehsos.core.api_audit import router as audit_router
@@ -15,3 +20,8 @@ api.add_router("/regions", regions_router)
 api.add_router("/", registry_router)
 api.add_router("/", dedup_router)
 api.add_router("/", imports_router)
+api.add_router("/", cases_router)
+api.add_router("/", assessments_router)
+api.add_router("/", plans_router)
+api.add_router("/", case_notes_router)
+api.add_router("/", stays_router)

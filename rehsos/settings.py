@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "rehsos.regions",
     "rehsos.facilities",
     "rehsos.registry",
+    "rehsos.cases",
     "rehsos.demo",
 ]
 
@@ -264,6 +265,25 @@ REHSOS_DEDUP_MIN_TRAINING = env_int("REHSOS_DEDUP_MIN_TRAINING", 1000)
 REHSOS_DEDUP_THREADS = env_int("REHSOS_DEDUP_THREADS", 2)
 REHSOS_DEDUP_MEMORY = env_str("REHSOS_DEDUP_MEMORY", "1500MB")
 REHSOS_DEDUP_SPARK_MASTER = env_str("REHSOS_DEDUP_SPARK_MASTER", "local[2]")
+
+# Case management (rehsos.cases): aftercare visits after termination (months), the days
+# after intake by which the first assessment is due, the largest attachment (MB), and
+# how long a break-the-glass access to a sensitive case lasts (minutes).
+REHSOS_AFTERCARE_MONTHS = [
+    int(month) for month in env_str("REHSOS_AFTERCARE_MONTHS", "1,3,6,12").split(",")
+]
+REHSOS_ASSESSMENT_DUE_DAYS = env_int("REHSOS_ASSESSMENT_DUE_DAYS", 14)
+REHSOS_ATTACHMENT_MAX_MB = env_int("REHSOS_ATTACHMENT_MAX_MB", 20)
+REHSOS_BREAK_GLASS_MINUTES = env_int("REHSOS_BREAK_GLASS_MINUTES", 60)
+
+# E-mail (overdue-work reminders): sent only when EMAIL_HOST is set.
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = EMAIL_PORT == 587
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "rehsos@localhost")
+REHSOS_EMAIL_ENABLED = bool(EMAIL_HOST)
 
 LOGGING = {
     "version": 1,

@@ -8,6 +8,7 @@ urlpatterns = [
     path("regions/", include("rehsos.regions.urls")),
     path("persons/duplicates/", include("rehsos.registry.urls_dedup")),
     path("persons/", include("rehsos.registry.urls")),
+    path("cases/", include("rehsos.cases.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

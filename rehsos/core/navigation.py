@@ -26,6 +26,8 @@ class NavItem:
 MENU: tuple[tuple[str, Promise, str, str], ...] = (
     ("home", _("Home"), "home.view", "core:home"),
     ("persons", _("Persons"), "persons.view", "registry:search"),
+    ("cases", _("Cases"), "cases.view", "cases:caseload"),
+    ("referrals", _("Referrals"), "cases.referrals", "cases:referrals"),
     ("duplicates", _("Duplicates"), "persons.review_duplicates", "dedup:queue"),
     ("imports", _("Imports"), "persons.import", "registry:imports"),
     ("regions", _("Regions"), "regions.view", "regions:index"),

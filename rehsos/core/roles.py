@@ -46,6 +46,18 @@ _CASEWORK = {
     "persons.manage_consent",
     "persons.import",
 }
+# Case management (rehsos.cases): the daily work on a caseload.
+_CASES = {
+    "cases.view",
+    "cases.open",
+    "cases.edit",
+    "cases.move",
+    "cases.transfer",
+    "cases.referrals",
+    "cases.break_glass",
+}
+# Approving plans and terminations, assigning workers, capacity overrides.
+_CASE_SUPERVISION = {"cases.approve", "cases.assign", "cases.override_capacity"}
 # Seeing NIK/KK in clear, deciding data-subject requests and duplicates: senior roles only.
 _SUPERVISION = {"persons.view_identifiers", "persons.handle_requests", "persons.review_duplicates"}
 
@@ -54,6 +66,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         _EVERYONE
         | _CASEWORK
         | _SUPERVISION
+        | _CASES
+        | _CASE_SUPERVISION
         | {
             "users.manage",
             "audit.view",
@@ -64,13 +78,19 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "admin.site",
             # A deduplication run reads the whole registry: started nationally only.
             "persons.run_dedup",
+            "cases.manage_instruments",
+            "stats.view",
         }
     ),
     Role.NATIONAL_ANALYST: frozenset(_EVERYONE | {"persons.count", "stats.view"}),
-    Role.FACILITY_HEAD: frozenset(_EVERYONE | _CASEWORK | _SUPERVISION | {"stats.view"}),
-    Role.SOCIAL_WORKER: frozenset(_EVERYONE | _CASEWORK),
+    Role.FACILITY_HEAD: frozenset(
+        _EVERYONE | _CASEWORK | _SUPERVISION | _CASES | _CASE_SUPERVISION | {"stats.view"}
+    ),
+    Role.SOCIAL_WORKER: frozenset(_EVERYONE | _CASEWORK | _CASES),
     Role.INSTRUCTOR: frozenset(_EVERYONE | {"persons.count"}),
-    Role.PROVINCIAL_OFFICER: frozenset(_EVERYONE | _CASEWORK | _SUPERVISION | {"stats.view"}),
+    Role.PROVINCIAL_OFFICER: frozenset(
+        _EVERYONE | _CASEWORK | _SUPERVISION | _CASES | _CASE_SUPERVISION | {"stats.view"}
+    ),
     Role.PARTNER_VIEWER: frozenset(_EVERYONE | {"stats.view"}),
     Role.EMPLOYER: frozenset(_EVERYONE),
     Role.STANDARDS_ASSESSOR: frozenset(_EVERYONE),

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from rehsos.core import home_panels
 from rehsos.core.permissions import public, requires
 from rehsos.core.selectors_home import home_for
 from rehsos.core.services import accounts
@@ -20,7 +21,12 @@ def home(request):
     return render(
         request,
         "core/home.html",
-        {"section": section, "figures": figures, "section_template": f"core/home_{section}.html"},
+        {
+            "section": section,
+            "figures": figures,
+            "section_template": f"core/home_{section}.html",
+            "panels": home_panels.panels_for(request.user),
+        },
     )
 
 

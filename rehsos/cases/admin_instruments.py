@@ -1,0 +1,1 @@
+"""Admin for assessment instruments: add or version an instrument without code."""

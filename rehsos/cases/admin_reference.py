@@ -1,0 +1,1 @@
+"""Admin for reference data: PPKS types, ATENSI components, stage lists."""

@@ -1,0 +1,5 @@
+"""Case notes, conferences, attachments and tasks."""
+
+from ninja import Router
+
+router = Router(tags=["notes and tasks"])

@@ -1,0 +1,1 @@
+"""Home-page panels: case indicators for heads, provincial officers and national roles."""

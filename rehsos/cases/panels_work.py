@@ -1,0 +1,1 @@
+"""Home-page panel: the worker's overdue tasks and alerts."""

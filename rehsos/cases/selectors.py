@@ -1,0 +1,1 @@
+"""Reads of cases that are more than a ``.get``: caseload, board, timeline, indicators."""

@@ -1,0 +1,3 @@
+"""Assessments rendered from instrument definitions, with scores, bands and trends."""
+
+urlpatterns: list = []

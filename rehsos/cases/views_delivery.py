@@ -1,0 +1,3 @@
+"""Services delivered, group sessions with attendance, assistance."""
+
+urlpatterns: list = []

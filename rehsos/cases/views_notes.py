@@ -1,0 +1,3 @@
+"""Case notes, conferences, attachments, tasks and reminders."""
+
+urlpatterns: list = []

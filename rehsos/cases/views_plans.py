@@ -1,0 +1,3 @@
+"""Intervention plans: goals, planned services, approval, reviews."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Incoming referrals (screening, accept, decline) and outgoing referrals."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Residential stays (admission, discharge, capacity override), occupancy, aftercare visits."""
+
+urlpatterns: list = []
