@@ -15,7 +15,9 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from rehsos.cases.models import SENSITIVITY_FLAGS, Case, GlassBreak
@@ -88,8 +90,11 @@ def get_case(request, public_id, action: str = "cases.view", *, log: bool = True
     if case is None:
         raise NotFound(_("No such case in your scope."))
     if not may_open(user, case):
+        page = reverse("cases:break_glass", args=[case.public_id])
+        page += "?" + urlencode({"next": request.get_full_path()})
         raise GlassRequired(
-            _("This case is sensitive. Only its team may open it; others must give a reason.")
+            _("This case is sensitive. Only its team may open it; others must give a reason."),
+            extra={"page": page, "case": str(case.public_id)},
         )
     if log:
         log_access(request, case.person, purpose=f"case {case.number}")
