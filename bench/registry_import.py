@@ -14,6 +14,8 @@
 3. Imports the CSV through ``rehsos import-persons``'s code path (``runner.accept``
    + ``runner.run``, two worker processes for validation) in a child process,
    and reads its wall time and peak RSS (the main process; the largest worker).
+   The import ends with its search-indexing step (the persons are findable only
+   then): the rate is printed with it and without it.
 4. Dumps the persons and events the import wrote and loads the same rows into the
    clone with a raw ``COPY`` (psycopg ``cursor.copy``) or a raw ``executemany``
    (stdlib sqlite3, one transaction) — the floor for writing those rows into the
@@ -323,12 +325,15 @@ def run_import(csv_path: Path, workers: int, search_index: bool) -> dict:
         def note(self, message: str) -> None:
             if str(message) == "Importing":
                 mark("commit")
+            elif str(message) == "Indexing for search":
+                mark("index")
 
     mark("start")
     batch = runner.accept(path=csv_path, name=csv_path.name, user=user, source_system="SIKS")
     mark("accepted")
     batch = runner.run(batch, Marks(), workers=workers)
     mark("end")
+    marks.setdefault("index", marks["end"])
     server.stop()
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
@@ -349,7 +354,8 @@ def run_import(csv_path: Path, workers: int, search_index: bool) -> dict:
         "total": span("start", "end"),
         "inspect": span("start", "accepted"),
         "validate": span("accepted", "commit"),
-        "commit": span("commit", "end"),
+        "commit": span("commit", "index"),
+        "index": span("index", "end"),
         "load": [marks["start"][3], marks["end"][3]],
         "rows": batch.rows_total,
         "created": batch.created,
@@ -531,7 +537,15 @@ def main() -> int:
             f", {_per_row(total, rows)}; file check {result['inspect']['seconds']:.1f} s, "
             f"validation {result['validate']['seconds']:.1f} s "
             f"({_per_row(result['validate'], rows)}), commit "
-            f"{result['commit']['seconds']:.1f} s ({_per_row(result['commit'], rows)})"
+            f"{result['commit']['seconds']:.1f} s ({_per_row(result['commit'], rows)}), "
+            f"search indexing {result['index']['seconds']:.1f} s "
+            f"({_per_row(result['index'], rows)})"
+        )
+        before_index = total["seconds"] - result["index"]["seconds"]
+        print(
+            f"        without the search-indexing step (persons written, not yet findable): "
+            f"{_rate(rows, before_index)}; with it (the import done, persons findable): "
+            f"{_rate(rows, total['seconds'])}"
         )
         print(
             f"        {created:,} created, {result['rejected']:,} rejected, "

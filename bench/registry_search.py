@@ -23,7 +23,12 @@
    URL routing, middleware, token check and rate limit, the search, the access log,
    JSON) — p50/p95 and recall@10 (the person queried for among the first 10); the same
    search's SQL statements replayed on the bare DB-API cursor (the "bare SQL"), and the
-   candidate statement alone; the selector alone (no HTTP).
+   candidate statement alone (postings and the persons they lead to); the selector alone
+   (no HTTP). The same queries again with the person's year of birth (a user usually
+   knows it): their recall beside the name-only one, which is the target figure. Beside
+   each recall, the best any ranking could do: persons with the very same name (after
+   normalisation) can only be put in some order, so an original that shares its name
+   with n > 10 persons is in the top 10 only 10/n of the time.
 5. Baseline on the same queries: PostgreSQL ``full_name % q ORDER BY similarity`` with a
    GIN pg_trgm index; SQLite FTS5 ``trigram`` with an OR of the query's trigrams.
 """
@@ -293,13 +298,19 @@ def misspell(rng: random.Random, name: str) -> str:
 # -- database ---------------------------------------------------------------------------------
 
 
-def prepare_environment(kind: str, folder: Path) -> str:
+def prepare_environment(kind: str, folder: Path, *, reuse: bool = False) -> str:
+    """Point Django at the bench database: a fresh one, or with ``reuse`` the one a
+    previous ``--reuse`` run left (created when missing; its persons are checked later)."""
     if kind == "postgres":
         import psycopg
 
         with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{PG_NAME}"')
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [PG_NAME]
+            ).fetchone()
+            if not (reuse and exists):
+                conn.execute(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)')
+                conn.execute(f'CREATE DATABASE "{PG_NAME}"')
         url = f"{PG_SERVER}/{PG_NAME}"
     else:
         url = f"sqlite:///{folder / 'search.sqlite3'}"
@@ -312,6 +323,42 @@ def prepare_environment(kind: str, folder: Path) -> str:
         REHSOS_API_RATE="100000000/minute",  # the bench is one client sending 1,500 requests
     )
     return url
+
+
+META = "bench_search_population"
+
+
+def population_tag(persons: int) -> str:
+    """What the loaded persons depend on: a reused database must have been loaded with
+    the same seed, count and generator (the generator's source is hashed)."""
+    import hashlib
+    import inspect
+
+    source = "".join(
+        inspect.getsource(obj) for obj in (Names, _zipf, load_persons, _villages)
+    ) + repr((JAVANESE_HEADS, JAVANESE_ROOTS, MUHAMMAD, ARABIC_M, ARABIC_F, FAMILY, REGIONAL))
+    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    return f"seed={SEED} persons={persons} generator={digest}"
+
+
+def loaded_population() -> str | None:
+    from django.db import connection
+
+    if META not in connection.introspection.table_names():
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT tag FROM {META}")
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def mark_population(tag: str) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {META} (tag varchar(200))")
+        cursor.execute(f"DELETE FROM {META}")
+        cursor.execute(f"INSERT INTO {META} (tag) VALUES (%s)", [tag])
 
 
 def drop_database(kind: str) -> None:
@@ -478,6 +525,7 @@ def run_baseline(vendor: str, queries: list[tuple[str, int, str]]) -> dict:
     started = time.perf_counter()
     if vendor == "postgresql":
         cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        cursor.execute("DROP INDEX IF EXISTS bench_person_trgm")  # a reused database
         cursor.execute(
             "CREATE INDEX bench_person_trgm ON registry_person USING gin (full_name gin_trgm_ops)"
         )
@@ -486,6 +534,7 @@ def run_baseline(vendor: str, queries: list[tuple[str, int, str]]) -> dict:
             "ORDER BY similarity(full_name, %s) DESC LIMIT 10"
         )
     else:
+        cursor.execute("DROP TABLE IF EXISTS bench_person_fts")  # a reused database
         cursor.execute(
             "CREATE VIRTUAL TABLE bench_person_fts USING fts5(full_name, tokenize='trigram', "
             "content='registry_person', content_rowid='id')"
@@ -521,12 +570,22 @@ def main() -> int:
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the database afterwards and, next time, reuse its persons when they were "
+        "generated with the same seed, count and generator (the index is always rebuilt)",
+    )
     parser.add_argument("--no-baseline", action="store_true", help="skip the trigram baseline")
     parser.add_argument("--show-misses", action="store_true", help="list the queries missed")
     args = parser.parse_args()
 
-    folder = Path(tempfile.mkdtemp(prefix="rehsos-bench-search-"))
-    prepare_environment(args.db, folder)
+    if args.reuse:
+        folder = Path(tempfile.gettempdir()) / f"rehsos-bench-search-{args.persons}"
+        folder.mkdir(exist_ok=True)
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="rehsos-bench-search-"))
+    prepare_environment(args.db, folder, reuse=args.reuse)
     import django
 
     django.setup()
@@ -547,24 +606,39 @@ def main() -> int:
         call_command("migrate", verbosity=0)
         call_command("createcachetable", verbosity=0)
         print(f"  migrated (with regions) in {time.perf_counter() - started:.1f} s")
-        user = User.objects.create_user(
+        user = User.objects.filter(username="bench.search").first() or User.objects.create_user(
             "bench.search", role=Role.SOCIAL_WORKER, scope_level=ScopeLevel.NATION
         )
         _token, raw = ApiToken.issue(user, "bench")
         facilities = [
-            Facility.objects.create(
-                code=f"bench-{n}", name=f"Sentra {n}", kind="national", region_id=region
-            ).pk
+            Facility.objects.get_or_create(
+                code=f"bench-{n}",
+                defaults={"name": f"Sentra {n}", "kind": "national", "region_id": region},
+            )[0].pk
             for n, region in enumerate(["31.75.03.1001", "32.01.01.1001", "33.74.01.1001"])
         ]
 
         rng = random.Random(SEED + 1)
         targets = set(rng.sample(range(1, args.persons + 1), args.queries))
+        tag = population_tag(args.persons)
         started = time.perf_counter()
-        kept = load_persons(args.persons, targets, facilities)
+        if args.reuse and loaded_population() == tag:
+            kept = {
+                pid: (full_name, str(public_id))
+                for pid, full_name, public_id in Person.objects.filter(pk__in=targets).values_list(
+                    "id", "full_name", "public_id"
+                )
+            }
+            print(f"  reused the persons loaded by an earlier run ({tag})")
+        else:
+            if args.reuse and Person.objects.exists():
+                sys.exit("  the kept database holds other persons: run once without --reuse")
+            kept = load_persons(args.persons, targets, facilities)
+            mark_population(tag)
         load_time = time.perf_counter() - started
         load_peak = peak_mib()
         print(f"  generated + loaded in {load_time:.1f} s (peak RSS so far {load_peak:.0f} MiB)")
+        logged_before = AccessLog.objects.count()
 
         started = time.perf_counter()
         indexed = reindex_all()
@@ -623,6 +697,30 @@ def main() -> int:
             )
             shared = dict(cursor.fetchall())
         crowded = [shared.get(k, 1) >= 10 for k in keys]
+        # Persons whose name is the same as the original's (after normalisation): by name
+        # alone they can only be put in some order, so a query whose original shares its
+        # name with n > 10 others finds it in the top 10 only 10/n of the time.
+        ceiling = sum(min(1.0, 10 / shared.get(k, 1)) for k in keys) / len(keys)
+        born = dict(
+            Person.objects.filter(pk__in=[pid for _q, pid, _u in queries]).values_list(
+                "id", "birth_year"
+            )
+        )
+        with connection.cursor() as cursor:
+            marks = ", ".join(["(%s, %s)"] * len(keys))
+            pairs = [
+                x for k, (_q, pid, _u) in zip(keys, queries, strict=True) for x in (k, born[pid])
+            ]
+            cursor.execute(
+                f"SELECT name_key, birth_year, COUNT(*) FROM registry_person "
+                f"WHERE (name_key, birth_year) IN (VALUES {marks}) GROUP BY name_key, birth_year",
+                pairs,
+            )
+            shared_year = {(k, y): n for k, y, n in cursor.fetchall()}
+        ceiling_year = sum(
+            min(1.0, 10 / shared_year.get((k, born[pid]), 1))
+            for k, (_q, pid, _u) in zip(keys, queries, strict=True)
+        ) / len(keys)
 
         # Warm-up and capture: the SQL each search sends.
         captured = []
@@ -640,6 +738,16 @@ def main() -> int:
             api_times.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, response.content
             outcome.append(public_id in [item["public_id"] for item in response.json()["items"]])
+
+        # The same queries with the person's year of birth, as a user who knows it asks.
+        year_times, year_outcome = [], []
+        for query, pid, public_id in queries:
+            started = time.perf_counter()
+            response = client.get(url, {"q": query, "birth_year": born[pid], "limit": 10})
+            year_times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, response.content
+            items = response.json()["items"]
+            year_outcome.append(public_id in [item["public_id"] for item in items])
 
         floor_url = reverse("api:me")
         floor_times = []
@@ -661,7 +769,7 @@ def main() -> int:
             bare.append(replay(cursor, statements, vendor))
             candidate.append(replay(cursor, [s for s in statements if "AS b0" in s[0]], vendor))
         load_after = os.getloadavg()[0]
-        logged = AccessLog.objects.count()
+        logged = AccessLog.objects.count() - logged_before
 
         # Why a query missed (not timed): the original's own score, from a search narrowed
         # to its village, against the 10th hit's — tied, ranked below, or not reachable.
@@ -702,9 +810,10 @@ def main() -> int:
         print()
         print(f"== person search: {args.persons:,} persons, {vendor}, {len(queries)} queries ==")
         row("API GET /persons (in-process, token)", api_times)
+        row("API, the same queries with birth_year", year_times)
         row("selector search_page() alone (no HTTP)", selector_times)
         row("bare SQL: all statements of the search", bare)
-        row("bare SQL: the candidate statement alone", candidate)
+        row("bare SQL: the candidate statement alone", candidate)  # with the persons
         row("framework floor: GET /me, same client", floor_times)
         for label, base in (("all statements", bare), ("candidate statement", candidate)):
             print(
@@ -712,9 +821,18 @@ def main() -> int:
                 f" p95 {pct(api_times, 95) / pct(base, 95):.1f}x"
             )
         print(
-            f"  recall@10: {found / len(queries):.1%} ({found}/{len(queries)}); "
-            f"{sum(clear) / max(len(clear), 1):.1%} on the {len(clear)} whose name fewer than "
-            f"10 persons share"
+            f"  recall@10, name only: {found / len(queries):.1%} ({found}/{len(queries)})"
+            "  <- the target figure (issue 3: >= 95% of misspelt queries)"
+        )
+        print(
+            f"    {sum(clear) / max(len(clear), 1):.1%} on the {len(clear)} whose name fewer than "
+            f"10 persons share; best possible by name alone {ceiling:.1%} (persons with the "
+            "very same name can only be ordered by chance)"
+        )
+        year_found = sum(year_outcome)
+        print(
+            f"  recall@10, name + year of birth: {year_found / len(queries):.1%} "
+            f"({year_found}/{len(queries)}); best possible {ceiling_year:.1%}"
         )
         print(
             f"  the {len(queries) - found} misses: {tied} tied with the 10th hit (as close to "
@@ -750,7 +868,7 @@ def main() -> int:
         if missed and args.show_misses:
             print("  misses:", *missed, sep="\n    ")
     finally:
-        if args.keep:
+        if args.keep or args.reuse:
             print(f"  kept: {os.environ['DATABASE_URL']}")
         else:
             drop_database(args.db)

@@ -1,6 +1,7 @@
 """/api/v1/: the shell from core with every app's router."""
 
 from rehsos.cases.api_assessments import router as assessments_router
+from rehsos.cases.api_board import router as case_board_router
 from rehsos.cases.api_cases import router as cases_router
 from rehsos.cases.api_notes import router as case_notes_router
 from rehsos.cases.api_plans import router as plans_router
@@ -25,3 +26,4 @@ api.add_router("/", assessments_router)
 api.add_router("/", plans_router)
 api.add_router("/", case_notes_router)
 api.add_router("/", stays_router)
+api.add_router("/", case_board_router)

@@ -107,15 +107,21 @@ def _is_transactional(item) -> bool:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item, nextitem):
-    """A transactional test ends with a flush of every table, the region reference data
-    included (it is loaded by a migration, not by the tests). Put it back once the flush
-    is done, so the tests after it on the same worker find their villages."""
+    """A transactional test ends with a flush of every table, the reference data loaded
+    by migrations included (regions, the cases' PPKS types, stages and components, the
+    built-in instruments). Put it back once the flush is done, so the tests after it on
+    the same worker find their villages and stages."""
     yield
     if not _is_transactional(item) or nextitem is None:
         return  # after the last test the test database is already gone
+    from django.apps import apps
     from pytest_django.plugin import blocking_manager_key
 
+    from rehsos.cases import reference
+    from rehsos.cases.instruments.builtin import load_builtins
     from rehsos.regions.loader import load_regions
 
     with item.config.stash[blocking_manager_key].unblock():
         load_regions()  # a no-op when the table is complete
+        reference.load(apps)  # get_or_create: a no-op when present
+        load_builtins()

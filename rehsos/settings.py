@@ -275,6 +275,13 @@ REHSOS_AFTERCARE_MONTHS = [
 REHSOS_ASSESSMENT_DUE_DAYS = env_int("REHSOS_ASSESSMENT_DUE_DAYS", 14)
 REHSOS_ATTACHMENT_MAX_MB = env_int("REHSOS_ATTACHMENT_MAX_MB", 20)
 REHSOS_BREAK_GLASS_MINUTES = env_int("REHSOS_BREAK_GLASS_MINUTES", 60)
+# Days from a plan's approval to its first review; days a worker may still correct a
+# service record they entered; minutes between runs of the overdue-work alerts.
+REHSOS_PLAN_REVIEW_DAYS = env_int("REHSOS_PLAN_REVIEW_DAYS", 90)
+REHSOS_SERVICE_EDIT_DAYS = env_int("REHSOS_SERVICE_EDIT_DAYS", 7)
+REHSOS_ALERT_MINUTES = env_int("REHSOS_ALERT_MINUTES", 15)
+# The address users reach rehsos at (links in e-mails).
+REHSOS_SITE_URL = env_str("REHSOS_SITE_URL", "http://127.0.0.1:8000")
 
 # E-mail (overdue-work reminders): sent only when EMAIL_HOST is set.
 EMAIL_HOST = env_str("EMAIL_HOST", "")

@@ -272,8 +272,11 @@ class Case(BaseModel):
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         indexes = [
-            # The centre's board (by stage), the caseload, the national indicators.
-            models.Index(fields=["unit", "status", "stage"], name="case_board"),
+            # The centre's board (by stage), the caseload, the national indicators. The
+            # board's columns read their longest-waiting cases straight from case_board.
+            models.Index(
+                fields=["unit", "status", "stage", "stage_entered_at", "id"], name="case_board"
+            ),
             models.Index(fields=["social_worker", "status"], name="case_caseload"),
             models.Index(fields=["province_code", "status", "cluster"], name="case_province"),
             models.Index(fields=["status", "cluster", "stage"], name="case_national"),
@@ -302,6 +305,22 @@ class Case(BaseModel):
         if self.unit_id and not self.province_code:
             self.province_code = self.unit.province_code
         super().save(*args, **kwargs)
+
+
+class CaseNumberSeries(models.Model):
+    """The last sequence number given in one case-number series (regency code and year,
+    ``3175-2026``). The opening service increments it with an UPDATE, which locks the
+    row on PostgreSQL and the database on SQLite: two openings never get one number."""
+
+    series = models.CharField(max_length=20, unique=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("case number series")
+        verbose_name_plural = _("case number series")
+
+    def __str__(self) -> str:
+        return f"{self.series}: {self.last}"
 
 
 class Transition(models.Model):
@@ -802,6 +821,10 @@ class GroupSession(BaseModel):
         related_name="+",
     )
     held_on = models.DateField(_("held on"))
+    # The class it is for: the quick attendance page lists the unit's open cases of
+    # this cluster and setting (blank: all of them).
+    cluster = models.CharField(_("cluster"), max_length=8, choices=Cluster.choices, blank=True)
+    setting = models.CharField(_("setting"), max_length=12, choices=Setting.choices, blank=True)
     topic = models.CharField(_("topic"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     provider_kind = models.CharField(

@@ -35,6 +35,7 @@ MENU: tuple[tuple[str, Promise, str, str], ...] = (
     ("audit", _("Audit log"), "audit.view", "core:audit"),
     ("access_log", _("Access log"), "access_log.view", "core:access_log"),
     ("jobs", _("Jobs"), "jobs.view_own", "core:jobs"),
+    ("instruments", _("Instruments"), "cases.manage_instruments", "cases:instruments"),
     ("admin", _("Admin"), "admin.site", "admin:index"),
 )
 ACCOUNT = ("account", _("Account"), "account.view", "core:account")

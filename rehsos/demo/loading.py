@@ -16,6 +16,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from faker import Faker
 
+from rehsos.demo import cases as demo_cases
 from rehsos.demo import people
 from rehsos.demo.accounts import DEMO_PASSWORD, DEMO_USERS
 from rehsos.demo.centres import CENTRES, DemoCentre
@@ -41,10 +42,11 @@ class LoadReport:
     users: int = 0
     persons: int = 0
     duplicates: int = 0
+    cases: int = 0
 
     @property
     def added_anything(self) -> bool:
-        return bool(self.centres or self.users or self.persons or self.duplicates)
+        return bool(self.centres or self.users or self.persons or self.duplicates or self.cases)
 
 
 def _check_regions() -> None:
@@ -184,11 +186,13 @@ def _load_persons(report: LoadReport, facilities: dict[str, Facility], total: in
 
 
 @transaction.atomic
-def load_demo(*, persons: int = DEFAULT_PERSONS) -> LoadReport:
+def load_demo(*, persons: int = DEFAULT_PERSONS, cases: bool = True) -> LoadReport:
     """Create whatever of the demo data set is missing; report what was added."""
     _check_regions()
     report = LoadReport()
     facilities = _load_centres(report)
     _load_users(report, facilities)
     _load_persons(report, facilities, persons)
+    if cases:
+        report.cases = demo_cases.load_cases(source_system=SOURCE_SYSTEM)
     return report

@@ -98,14 +98,18 @@ class Person(BaseModel):
     birth_year = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     birth_place = models.CharField(_("place of birth"), max_length=120, blank=True)
     nik_sealed = models.CharField(max_length=120, blank=True, editable=False)
-    nik_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    nik_index = models.CharField(max_length=64, blank=True, editable=False)
     kk_sealed = models.CharField(max_length=120, blank=True, editable=False)
-    kk_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    kk_index = models.CharField(max_length=64, blank=True, editable=False)
     mother_name = models.CharField(_("mother's name"), max_length=200, blank=True)
     village = models.ForeignKey(
-        "regions.Region", verbose_name=_("village"), on_delete=models.PROTECT, related_name="+"
+        "regions.Region",
+        verbose_name=_("village"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # person_village_idx (Meta) serves it
     )
-    province_code = models.CharField(_("province"), max_length=2, db_index=True, editable=False)
+    province_code = models.CharField(_("province"), max_length=2, editable=False)
     address = models.CharField(_("street address"), max_length=300, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     education = models.CharField(
@@ -158,7 +162,12 @@ class Person(BaseModel):
         related_name="+",
     )
     merged_into = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_from"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_from",
+        db_index=False,  # person_merged_into_idx (Meta): only the few merged records
     )
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -168,10 +177,27 @@ class Person(BaseModel):
     class Meta:
         verbose_name = _("person")
         verbose_name_plural = _("persons")
+        # Every index is paid for by every write (a bulk import of a million persons
+        # above all), so each one here has a reader. Exact-lookup columns are declared
+        # here rather than with db_index, which on PostgreSQL adds a varchar_pattern_ops
+        # twin for LIKE that nothing uses. The scope filter on a province is served by
+        # the (province_code, facility) index.
         indexes = [
             models.Index(fields=["province_code", "facility"]),
             models.Index(fields=["birth_year", "name_phonetic"]),
-            models.Index(fields=["village"]),
+            # Equality and the region filter's LIKE 'NN.NN.%' (village_id is the code):
+            # pattern ops serve both on PostgreSQL; SQLite ignores opclasses.
+            models.Index(
+                fields=["village"], name="person_village_idx", opclasses=["varchar_pattern_ops"]
+            ),
+            # The blind indexes of NIK and KK: exact lookup only.
+            models.Index(fields=["nik_index"], name="person_nik_index_idx"),
+            models.Index(fields=["kk_index"], name="person_kk_index_idx"),
+            models.Index(
+                fields=["merged_into"],
+                name="person_merged_into_idx",
+                condition=Q(merged_into__isnull=False),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -206,7 +232,10 @@ class Person(BaseModel):
 class PersonEvent(models.Model):
     """One entry of a person's timeline; later modules add their own kinds."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="events")
+    # The (person, -at) index below serves the foreign key too.
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     at = models.DateTimeField(default=timezone.now)
     kind = models.CharField(max_length=40)
     actor = models.ForeignKey(

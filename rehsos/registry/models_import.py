@@ -90,6 +90,13 @@ class ImportBatch(BaseModel):
         help_text="[after, last] row ranges committed beyond the checkpoint (batches that "
         "finished ahead of an earlier one); folded into the checkpoint once contiguous.",
     )
+    unindexed = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="[first, last] id ranges of the persons this import created that are not "
+        "in the search index yet: they are indexed after the last batch.",
+    )
     rejects_file = models.FileField(_("rejects report"), upload_to="imports/", blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

@@ -6,7 +6,7 @@ name similarity; nothing here writes the access log (the caller does, with the h
 shows). The index is kept by ``index_persons`` / ``remove_persons`` / ``reindex_all``
 (search_index.py, re-exported here for the services).
 
-A name query runs in three indexed queries (see models_search.py for the tables):
+A name query runs in two indexed statements (see models_search.py for the tables):
 
 1. the query's words (``names.key``: titles dropped, old spellings and Muhammad's forms
    made one) with their one- and two-letter deletions and sound keys are looked up in
@@ -16,16 +16,20 @@ A name query runs in three indexed queries (see models_search.py for the tables)
 2. postings are read per *pair* of query words (every pair of their matched words) and,
    for rare words, per single word; each read is capped, the scope, region and
    birth-year filters are ranges inside the same index, and each posting is weighed by
-   its words' closeness and rarity, summed per person in SQL: the best 60 come back;
-3. those persons are loaded through ``scoped()`` (the one permission filter) and ranked
-   in Python: per query word its closeness to one of the person's words (Jaro-Winkler
-   and edit similarity, sound-alike words raised), weighted by rarity, the person's own
-   words covered, word order, and the birth date when one was asked.
+   its words' closeness and rarity, summed per person in SQL: the best 60 are loaded
+   in the same statement, through ``scoped()`` (the one permission filter);
+3. they are ranked in Python: per query word (its initials too) its closeness to one
+   of the person's words (Jaro-Winkler and edit similarity, sound-alike words raised),
+   weighted by rarity, the person's own words covered, word order, the name as written
+   (titles, old spellings: what tells apart persons of the same name key), and the
+   birth date when one was asked.
 """
 
 import datetime
+import json
 import math
 import re
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -33,17 +37,18 @@ from itertools import combinations, islice, pairwise, product
 
 from django.db import connection
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rapidfuzz import process
-from rapidfuzz.distance import OSA, JaroWinkler
+from rapidfuzz.distance import OSA, Indel, JaroWinkler
 
 from rehsos.core.errors import ValidationFailed
 from rehsos.core.pagination import decode_cursor, encode_cursor
 from rehsos.core.permissions import scoped
 from rehsos.core.roles import ScopeLevel
 from rehsos.registry import names, nik
-from rehsos.registry.identifiers import Sealer
+from rehsos.registry.identifiers import Sealer, keyring
 from rehsos.registry.models import DatePrecision, Person
 from rehsos.registry.search_index import (
     MAX_WORD,
@@ -117,6 +122,7 @@ class SearchPage:
 class _Criteria:
     tokens: list[str] = field(default_factory=list)
     initial: str = ""
+    words: list[str] = field(default_factory=list)  # every word of q, initials too, in order
     identifier_index: str = ""  # a 16-digit q: NIK or KK
     nik_index: str = ""
     kk_index: str = ""
@@ -149,13 +155,14 @@ def _clean(
 ) -> _Criteria:
     errors: dict[str, str] = {}
     crit = _Criteria(limit=limit, birth_date=birth_date, region=(region or "").strip())
-    sealer = Sealer()
+    sealer = _sealer()
     q = (q or "").strip()
     if q and _digits(q).isdigit() and len(_digits(q)) == 16:
         crit.identifier_index = sealer.blind_index(_digits(q))
     elif q:
         words = [names.spelling_key(w)[:MAX_WORD] for w in names.words(q)]
         crit.tokens = list(dict.fromkeys(w for w in words if len(w) >= 2))[:MAX_QUERY_WORDS]
+        crit.words = list(dict.fromkeys(w for w in words if w))[: 2 * MAX_QUERY_WORDS]
         if not crit.tokens and words:
             crit.initial = words[0][0]
     for param, raw, label in (("nik", nik_value, "NIK"), ("kk", kk, "KK")):
@@ -278,6 +285,7 @@ def _folded(word: str) -> str:
     return re.sub(r"(.)\1+", r"\1", word.replace("y", "i"))
 
 
+@lru_cache(maxsize=200_000)
 def _closeness(token: str, sound: str, word: str) -> float:
     """1.0 for the same word; 0.97 for the same up to i/y; else the mean of Jaro-Winkler
     and the normalised edit similarity, a little more when they sound alike (sound keys
@@ -303,12 +311,16 @@ def _lookup_words(found: list[_Token]) -> list[tuple[int, str, int, bool]]:
         for v in {*word_variants(tok.text), tok.text[0]}:
             wanted.setdefault(v, []).append(i)
     keys = list(wanted)
+    if connection.vendor == "postgresql":
+        # One array parameter: binding is per mark, and a query has a hundred variants.
+        condition, params = "v.variant = ANY(%s)", [keys]
+    else:
+        condition, params = f"v.variant IN ({param_marks(len(keys))})", keys
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT v.variant, w.id, w.word, w.df FROM registry_searchvariant v "  # noqa: S608 -- only %s parameter marks are interpolated
-            "JOIN registry_searchword w ON w.id = v.word_id "
-            f"WHERE v.variant IN ({param_marks(len(keys))})",
-            keys,
+            f"JOIN registry_searchword w ON w.id = v.word_id WHERE {condition}",
+            params,
         )
         return [
             (i, wid, word, df, variant.startswith("~"))
@@ -351,26 +363,53 @@ def _lookup_by_prefix(found: list[_Token], lost: list[int]) -> list[tuple[int, s
 def _choose(found: list[_Token], rows: list[tuple], *, loose: bool = False) -> None:
     """Keep, per query word, the closest few vocabulary words and weigh the query word."""
     scored: list[dict[int, tuple]] = [{} for _t in found]
+    # The vocabulary words reached per query word (a word comes by several variants; by
+    # its sound it may come from further away).
+    reached: list[dict[int, list]] = [{} for _t in found]
     for i, wid, word, df, by_sound in rows:
         tok = found[i]
-        if wid in scored[i] or tok.words:
+        if tok.words:
             continue
         if len(word) == 1:
             if len(tok.text) > 1 and word == tok.text[0]:
                 tok.initial = wid
             continue
+        entry = reached[i].get(wid)
+        if entry is None:
+            reached[i][wid] = [word, df, by_sound]
+        elif by_sound:
+            entry[2] = True
+    for i, tok in enumerate(found):
+        words = reached[i]
+        if not words:
+            continue
         if loose:
-            close = _closeness(tok.text, tok.sound, word)
-            if close < LOOSE_CLOSENESS:
-                continue
-        else:
-            far = OSA.distance(tok.text, word) > _max_distance(tok.text, word)
+            for wid, (word, df, _by_sound) in words.items():
+                close = _closeness(tok.text, tok.sound, word)
+                if close >= LOOSE_CLOSENESS:
+                    scored[i][wid] = (-close, -df, df)
+            continue
+        ids = list(words)
+        # Within one edit (two for long words) by spelling, found in one C call.
+        near = {
+            ids[k]
+            for word, distance, k in process.extract(
+                tok.text,
+                [words[wid][0] for wid in ids],
+                scorer=OSA.distance,
+                score_cutoff=2,
+                limit=None,
+            )
+            if distance <= _max_distance(tok.text, word)
+        }
+        for wid, (word, df, by_sound) in words.items():
+            far = wid not in near
             if far and not by_sound:
                 continue
             close = _closeness(tok.text, tok.sound, word)
             if not close or (far and close < LOOSE_CLOSENESS):
                 continue
-        scored[i][wid] = (-close, -df, df)
+            scored[i][wid] = (-close, -df, df)
     for i, tok in enumerate(found):
         if tok.words or not scored[i]:
             continue
@@ -493,47 +532,137 @@ def _branches(tokens: list[_Token]) -> list[tuple[dict[int, float], int]]:
     return branches
 
 
+def _number(value: int | float) -> str:
+    """A number as an SQL literal (ints and floats that this module computed, never input)."""
+    return str(int(value)) if isinstance(value, int) else repr(float(value))
+
+
 def candidate_sql(user, crit: _Criteria, tokens: list[_Token]) -> tuple[str, list]:
     """The posting read of a name query, as one statement: capped, indexed branches
     (UNION ALL), each posting weighed by its words' closeness and rarity, summed per
-    person; the best ``CANDIDATES`` persons come back."""
+    person; the best ``CANDIDATES`` persons come back.
+
+    Its keys, weights and filter bounds are numbers computed here, written into the
+    statement as literals: a statement with hundreds of parameter marks costs the
+    driver more to bind (psycopg splits it at every mark) than the database to run."""
     filters = _index_filters(user, crit)
     branches = _branches(tokens)
     if filters is None or not branches:
         return "", []
     where, where_params = filters
-    parts, params = [], []
+    where %= tuple(_number(x) for x in where_params)
+    parts = []
     for n, (keyed, cap) in enumerate(branches):
-        keys = sorted(keyed)
-        weights = {round(keyed[k], 4) for k in keys}
-        if len(weights) == 1:
-            weight_sql, weight_params = "%s", [weights.pop()]
+        keys = sorted(map(int, keyed))
+        weights = {k: repr(round(float(keyed[k]), 4)) for k in keys}
+        if len(set(weights.values())) == 1:
+            weight_sql = weights[keys[0]]
         else:
-            weight_sql = "CASE key" + " WHEN %s THEN %s" * len(keys) + " END"
-            weight_params = [x for k in keys for x in (k, round(keyed[k], 4))]
-        # Interpolated: constant table name, %s parameter marks, CASE/WHEN keywords, ints.
+            weight_sql = f"CASE key{''.join(f' WHEN {k} THEN {w}' for k, w in weights.items())} END"
+        # Interpolated: a constant table name, SQL keywords and numbers formatted above.
         parts.append(
             f"SELECT person_id, {weight_sql} AS w FROM (SELECT person_id, key FROM {POSTING} "  # noqa: S608
-            f"WHERE key IN ({param_marks(len(keys))}){where} LIMIT {int(cap)}) AS b{n}"
+            f"WHERE key IN ({', '.join(map(str, keys))}){where} LIMIT {int(cap)}) AS b{n}"
         )
-        params += [*weight_params, *keys, *where_params]
     sql = (
         f"SELECT person_id, SUM(w) AS s FROM ({' UNION ALL '.join(parts)}) AS u "  # noqa: S608 -- the parts above
         f"GROUP BY person_id ORDER BY s DESC, person_id LIMIT {int(CANDIDATES)}"
     )
-    return sql, params
+    return sql, []
 
 
-def _name_candidates(user, crit: _Criteria, tokens: list[_Token]) -> list[int]:
-    sql, params = candidate_sql(user, crit, tokens)
-    if not sql:
-        return []
+# The persons of a name query are read in the same statement as its candidates: the
+# persons query (scope and filters, built by the ORM through ``scoped``) with
+# ``id IN (candidates)``. Its SQL depends only on the user's scope and the filters, so it
+# is compiled once per such combination; its rows stay raw (no ORM converters) until the
+# few shown are turned into Persons.
+_CANDIDATES_MARK = "SELECT rehsos_candidate_ids"
+_persons_sql_cache: dict[tuple, tuple] = {}
+
+
+def _persons_sql(user, crit: _Criteria) -> tuple:
+    """(SQL before the candidates, SQL after them, params, where the candidates' params
+    go, converters) of the persons query for this user's scope and these filters."""
+    key = (
+        connection.vendor,
+        user.pk,
+        user.is_active,
+        user.scope_level,
+        user.province_code,
+        user.facility_id,
+        crit.year_range,
+        crit.birth_date,
+        crit.region,
+        crit.initial,
+    )
+    found = _persons_sql_cache.get(key)
+    if found is None:
+        qs = (
+            _base(user)
+            # A constant mark, replaced by the candidate statement below.
+            .filter(_person_filter(crit), pk__in=RawSQL(_CANDIDATES_MARK, []))  # noqa: S611
+            .values_list(*_LOADED, *_EXTRA)
+        )
+        compiler = qs.query.get_compiler(connection.alias)
+        sql, params = compiler.as_sql()
+        at = sql.index(_CANDIDATES_MARK)
+        converters = compiler.get_converters([col for col, _sql, _alias in compiler.select])
+        found = (
+            sql[:at],
+            sql[at + len(_CANDIDATES_MARK) :],
+            tuple(params),
+            sql[:at].count("%s"),
+            tuple((i, tuple(conv), col) for i, (conv, col) in converters.items()),
+        )
+        if len(_persons_sql_cache) > 1000:
+            _persons_sql_cache.clear()
+        _persons_sql_cache[key] = found
+    return found
+
+
+def _name_rows(user, crit: _Criteria, tokens: list[_Token]) -> tuple[list[tuple], Callable]:
+    """The candidate persons' rows, raw, and the function that converts one for display."""
+    candidates, candidate_params = candidate_sql(user, crit, tokens)
+    if not candidates:
+        return [], _as_is
+    before, after, params, position, converters = _persons_sql(user, crit)
+    sql = f"{before}SELECT person_id FROM ({candidates}) AS c{after}"  # noqa: S608 -- compiled SQL with %s marks
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [pid for pid, _score in cursor.fetchall()]
+        cursor.execute(sql, [*params[:position], *candidate_params, *params[position:]])
+        rows = cursor.fetchall()
+
+    def convert(row: tuple) -> tuple:
+        values = list(row)
+        for i, found, col in converters:
+            for conv in found:
+                values[i] = conv(values[i], col, connection)
+        return tuple(values)
+
+    return rows, convert
+
+
+def _as_is(row: tuple) -> tuple:
+    return row
 
 
 # --- ranking ---
+
+
+INITIAL_WEIGHT = 0.5  # an initial in the query ("M. Jais") says less than a word
+
+
+def _scoring_tokens(crit: _Criteria, tokens: list[_Token]) -> list[_Token]:
+    """The query's words as the ranking weighs them, in the query's order: the words the
+    index looked up, and its initials ("M.", "I", the "S. E." of a degree), which the
+    index cannot look up but which tell "M. Jais" from "Jais"."""
+    matched = {tok.text: tok for tok in tokens}
+    scored = []
+    for word in crit.words:
+        if len(word) == 1:
+            scored.append(_Token(word, "", weight=INITIAL_WEIGHT))
+        elif word in matched:
+            scored.append(matched.pop(word))
+    return scored + list(matched.values())
 
 
 class _Scorer:
@@ -546,6 +675,7 @@ class _Scorer:
         self.weights = [t.weight for t in tokens]
         self.total = sum(self.weights) or 1.0
         self.table: list[dict[str, float]] = [{} for _t in tokens]
+        self.scores: dict[tuple[str, ...], float] = {}
 
     def prepare(self, words: Iterable[str]) -> None:
         new = [w for w in set(words) if w not in self.table[0]] if self.tokens else []
@@ -557,6 +687,14 @@ class _Scorer:
     def name(self, words: list[str]) -> float:
         if not words or not self.tokens:
             return 0.0
+        # Candidates often share a name (the query's own, above all): score it once.
+        key = tuple(words)
+        found = self.scores.get(key)
+        if found is None:
+            found = self.scores[key] = self._name(words)
+        return found
+
+    def _name(self, words: list[str]) -> float:
         # Each query word is matched to at most one of the name's words and back, the
         # closest pairs first ("Nur Nur" is not "Nur").
         pairs = sorted(
@@ -589,6 +727,8 @@ def _birth_match(crit: _Criteria, row: tuple) -> float | None:
     """How well the person's birth date meets the date/year asked (None: none asked)."""
     if crit.birth_date:
         born = row[_POS["birth_date"]]
+        if isinstance(born, str):  # a raw SQLite row
+            born = datetime.date.fromisoformat(born)
         if born == crit.birth_date:
             return 1.0
         if born and born == _swapped(crit.birth_date):
@@ -604,6 +744,17 @@ def _birth_match(crit: _Criteria, row: tuple) -> float | None:
     return None
 
 
+def _sealer() -> Sealer:
+    """One Sealer per key ring (building one sets up a cipher per key)."""
+    ring = keyring()
+    if _sealers.get("ring") is not ring:
+        _sealers.update(ring=ring, sealer=Sealer(ring))
+    return _sealers["sealer"]
+
+
+_sealers: dict = {}
+
+
 def _hit(row: tuple, score: float, matched_on: str, cursor: list, sealer: Sealer) -> Hit:
     person = Person.from_db(connection.alias, _LOADED, row[: len(_LOADED)])
     sealed = row[_POS["nik_sealed"]]
@@ -612,19 +763,55 @@ def _hit(row: tuple, score: float, matched_on: str, cursor: list, sealer: Sealer
     return Hit(person, score, matched_on, village, masked, encode_cursor(cursor))
 
 
+def _aliases(value) -> list:
+    """Other names from a row: a list, or the raw JSON text of one."""
+    if isinstance(value, str):
+        return json.loads(value) if value not in ("", "[]") else []
+    return value or []
+
+
+def _uuid_text(value) -> str:
+    """A public id as text (dashed), from a UUID or the 32 hex digits SQLite stores."""
+    if isinstance(value, str) and len(value) == 32:
+        v = value.lower()
+        return f"{v[:8]}-{v[8:12]}-{v[12:16]}-{v[16:20]}-{v[20:]}"
+    return str(value if isinstance(value, uuid.UUID) else uuid.UUID(value))
+
+
+_PUNCTUATION = re.compile(r"[^\w\s]+")
+
+
+def _spelled(text: str) -> str:
+    """A name as written, lower case, punctuation and extra spaces dropped: titles, old
+    spellings and word order kept."""
+    return " ".join(_PUNCTUATION.sub(" ", text.casefold()).split())
+
+
 def _rank(
-    rows: list[tuple], crit: _Criteria, scorer: "_Scorer | None", matched_on: Callable
+    rows: list[tuple],
+    crit: _Criteria,
+    scorer: "_Scorer | None",
+    matched_on: Callable,
+    convert: Callable = _as_is,
+    query: str = "",
 ) -> tuple[list[Hit], bool]:
+    """Rank rows by name and birth date; the page of Hits after ``crit.after``.
+
+    The name score is the closeness of the name's words to the query's (spelling keys:
+    typos, old spellings and titles matter little); 3% of it is the closeness of the name
+    as written — titles, old spellings, every word in its order — to the query as
+    written, which separates persons whose names differ only there."""
     ranked = []
     spelled = []
     for row in rows:
         spellings = [row[_POS["name_key"]].split()]
-        for other in row[_POS["other_names"]] or ():
+        for other in _aliases(row[_POS["other_names"]]):
             if isinstance(other, str):
                 spellings.append(name_words(other))
         spelled.append(spellings)
     if scorer is not None:
         scorer.prepare(w for spellings in spelled for words in spellings for w in words)
+    written = _spelled(query)
     for row, spellings in zip(rows, spelled, strict=True):
         if scorer is None:
             score = 1.0
@@ -632,22 +819,25 @@ def _rank(
             score = max(scorer.name(words) for words in spellings)
             if score < MIN_SCORE:
                 continue
+            if written:
+                as_written = Indel.normalized_similarity(written, _spelled(row[_POS["full_name"]]))
+                score = 0.97 * score + 0.03 * as_written
             birth = _birth_match(crit, row)
             if birth is not None:
                 score = 0.9 * score + 0.1 * birth
-        ranked.append((round(score, 4), str(row[_POS["public_id"]]), row))
+        ranked.append((round(score, 4), _uuid_text(row[_POS["public_id"]]), row))
     ranked.sort(key=lambda item: (-item[0], item[1]))
     if crit.after:
         kind, score, pid = crit.after
         if kind != "r" or not isinstance(score, int | float) or not isinstance(pid, str):
             raise ValidationFailed(fields={"after": _("This cursor is not valid.")})
         ranked = [item for item in ranked if (-item[0], item[1]) > (-score, pid)]
-    sealer = Sealer()
+    sealer = _sealer()
     page = ranked[: crit.limit + 1]
-    hits = [
-        _hit(row, score, matched_on(row), ["r", score, pid], sealer)
-        for score, pid, row in page[: crit.limit]
-    ]
+    hits = []
+    for score, pid, row in page[: crit.limit]:
+        shown = convert(row)
+        hits.append(_hit(shown, score, matched_on(shown), ["r", score, pid], sealer))
     return hits, len(page) > crit.limit
 
 
@@ -662,7 +852,7 @@ def _browse(user, crit: _Criteria) -> SearchPage:
     rows = list(
         rows_qs.order_by("name_key", "public_id").values_list(*_LOADED, *_EXTRA)[: crit.limit + 1]
     )
-    sealer = Sealer()
+    sealer = _sealer()
     hits = [
         _hit(row, 1.0, "filters", ["b", row[_POS["name_key"]], str(row[_POS["public_id"]])], sealer)
         for row in rows[: crit.limit]
@@ -725,15 +915,15 @@ def search_page(
         if crit.identifier_index:
             cond &= Q(nik_index=crit.identifier_index) | Q(kk_index=crit.identifier_index)
         rows = list(_base(user).filter(cond).values_list(*fields)[:CANDIDATES])
-        scorer = _Scorer(_match_words(crit.tokens)) if crit.tokens else None
-        hits, more = _rank(rows, crit, scorer, _identifier_kind(crit))
+        scorer = None
+        if crit.tokens:
+            scorer = _Scorer(_scoring_tokens(crit, _match_words(crit.tokens)))
+        hits, more = _rank(rows, crit, scorer, _identifier_kind(crit), query=q or "")
     elif crit.tokens:
         tokens = _match_words(crit.tokens)
-        ids = _name_candidates(user, crit, tokens)
-        rows = []
-        if ids:
-            rows = list(_base(user).filter(_person_filter(crit), pk__in=ids).values_list(*fields))
-        hits, more = _rank(rows, crit, _Scorer(tokens), lambda _row: "name")
+        rows, convert = _name_rows(user, crit, tokens)
+        scorer = _Scorer(_scoring_tokens(crit, tokens))
+        hits, more = _rank(rows, crit, scorer, lambda _row: "name", convert, q or "")
     else:
         return _browse(user, crit)
     return SearchPage(hits, hits[-1].cursor if more and hits else None)

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from rehsos.core.access import log_access
 from rehsos.core.errors import Conflict, DomainError, ValidationFailed
 from rehsos.core.permissions import can, requires
-from rehsos.registry import selectors
+from rehsos.registry import person_panels, selectors
 from rehsos.registry.forms import (
     ConsentForm,
     CorrectionForm,
@@ -111,6 +111,7 @@ def detail(request, public_id):
             "requests": person.requests.all()[:20],
             "consent_form": ConsentForm(),
             "guardian_form": GuardianForm(),
+            "panels": person_panels.panels_for(request, person),
         },
     )
 

@@ -16,6 +16,7 @@ from django.urls import get_resolver, path
 from django.utils import timezone
 from ninja import Query, Router, Schema
 
+from rehsos.core import api as api_shell
 from rehsos.core.api import build_api
 from rehsos.core.models import ApiToken
 from rehsos.core.pagination import keyset_page
@@ -254,6 +255,34 @@ def test_rate_limit_answers_429_with_retry_after(settings, token):
     body = assert_problem(limited, 429, "rate_limited")
     assert limited.headers["Retry-After"] == "50"
     assert body["detail"] == "Wait 50 seconds before trying again."
+
+
+@pytest.mark.urls(PROBE_URLS)
+def test_the_rate_limit_holds_across_web_workers(settings, token):
+    # Two web workers (their in-process reservations swapped in and out) share one
+    # token's window: together they let through no more than the limit, and hardly less.
+    settings.REHSOS_API_RATE = "100/minute"
+    fixed = timezone.now().replace(second=10, microsecond=0)
+    client = bearer(token)
+    workers = [{}, {}]
+    statuses = []
+    with mock.patch("django.utils.timezone.now", return_value=fixed):
+        for n in range(160):
+            with mock.patch.object(api_shell, "_leases", workers[n % 2]):
+                statuses.append(client.get("/api/probe/probe/centres").status_code)
+    assert set(statuses) == {200, 429}
+    assert 95 <= statuses.count(200) <= 100
+    assert statuses[-20:] == [429] * 20
+
+
+@pytest.mark.urls(PROBE_URLS)
+def test_a_busy_token_writes_its_rate_count_about_once_a_second(token, django_assert_num_queries):
+    client = bearer(token)
+    for _n in range(3):
+        assert client.get("/api/probe/probe/centres").status_code == 200
+    # the token with its user and the page of centres: no rate-limit write
+    with django_assert_num_queries(2):
+        assert client.get("/api/probe/probe/centres").status_code == 200
 
 
 @pytest.mark.urls(PROBE_URLS)

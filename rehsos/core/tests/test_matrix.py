@@ -241,6 +241,13 @@ SAMPLES: dict[str, Callable[[World], str]] = {
     "import_id": lambda w: str(uuid.UUID(int=1)),  # no such import: 404 when allowed
     "language": lambda w: "id",
     "fmt": lambda w: "csv",
+    "plan_id": lambda w: str(uuid.UUID(int=1)),  # no such plan: 404 when allowed
+    "service_id": lambda w: "1",  # no such service record: 404 when allowed
+    "session_id": lambda w: str(uuid.UUID(int=1)),  # no such group session
+    "note_id": lambda w: "1",  # no such note, file or task: 404 when allowed
+    "attachment_id": lambda w: "1",
+    "task_id": lambda w: str(uuid.UUID(int=1)),
+    "number": lambda w: "1",  # an instrument version ("31" is no instrument: 404 when allowed)
 }
 
 

@@ -30,20 +30,21 @@ def counts() -> tuple[int, int, int]:
 
 @pytest.fixture
 def loaded(db):
-    load()
+    # The case-management demo has its own tests (test_demo_cases) and costs ~20 s a load.
+    load("--without-cases")
 
 
 def test_load_demo_creates_the_data_set_and_a_second_run_adds_nothing(db):
-    first = load()
+    first = load("--without-cases")
     assert first.strip() == (
         "Demo data added: 18 centres, 10 users, 300 persons (with households, consents and "
-        "24 planted duplicates for the review queue)."
+        "24 planted duplicates for the review queue) and 0 cases."
     )
     assert Person.objects.filter(source_id__endswith="-dup").count() == 24
     assert Person.objects.exclude(nik_index="").count() > 200
     assert counts() == (18, 10, 324)
 
-    second = load()
+    second = load("--without-cases")
 
     assert second.strip() == "Demo data: nothing to add (already loaded)."
     assert counts() == (18, 10, 324)
@@ -110,10 +111,10 @@ def test_persons_live_near_their_centres(loaded):
 
 
 def test_the_same_people_every_time(db):
-    load("--persons", "20")
+    load("--persons", "20", "--without-cases")
     first = list(Person.objects.order_by("source_id").values_list("source_id", "full_name"))
     Person.objects.all().delete()
-    load("--persons", "20")
+    load("--persons", "20", "--without-cases")
     again = list(Person.objects.order_by("source_id").values_list("source_id", "full_name"))
     assert again == first
 

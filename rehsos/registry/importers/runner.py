@@ -13,6 +13,8 @@
    way is refused as a whole.
 2. **Commit.** The spool is written in batches (store.py), each one transaction
    that also moves the checkpoint. A dry run matches and counts but writes nothing.
+3. **Search index.** The persons created go into the search index, in a few large
+   transactions (or one rebuild, for an import that at least doubles the registry).
 
 A run stopped by a crash, a kill or Ctrl-C is resumed by running the batch again:
 validation is redone only if its spool is gone, the commit continues after the
@@ -44,7 +46,7 @@ from rehsos.regions.models import Level, Region
 from rehsos.registry.identifiers import Sealer
 from rehsos.registry.importers import columns, files, report, validation
 from rehsos.registry.importers.columns import FileRefused
-from rehsos.registry.importers.store import KEY_END, BatchOverlap, Store
+from rehsos.registry.importers.store import KEY_END, BatchOverlap, Store, index_new_persons
 from rehsos.registry.models_import import ImportBatch
 
 # Rows per commit transaction. SQLite writes fewer, larger transactions faster (each
@@ -271,6 +273,7 @@ def _run(batch: ImportBatch, progress, workers: int | None, batch_rows: int | No
         progress.done = (batch.rows_total or 0) + batch.created + batch.updated + batch.unchanged
     _set(batch, status=Status.IMPORTING, started_at=started)
     _commit(batch, spool, folder, progress, batch_rows)
+    _index(batch, progress)
     _finish(batch, [checked, *_committed_reports(folder)], folder)
 
 
@@ -446,6 +449,19 @@ def _commit(batch: ImportBatch, spool: Path, folder: Path, progress, batch_rows)
                 progress.advance(len(lines), message)
         else:
             _write_in_parallel(store, batches, connections, progress, message)
+    batch.refresh_from_db()
+
+
+def _index(batch: ImportBatch, progress) -> None:
+    """Pass 3: the persons created go into the search index (see store.py); the import
+    is done — and its persons findable — only after this."""
+    if batch.dry_run:
+        return
+    message = _("Indexing for search")
+    progress.note(message)
+    pending = sum(last - first + 1 for first, last in batch.unindexed or [])
+    progress.total = (progress.total or 0) + pending
+    index_new_persons(batch, lambda count: progress.advance(count, message))
     batch.refresh_from_db()
 
 

@@ -11,9 +11,13 @@ A batch is a list of spool lines (see rows.py). For each batch:
 3. new persons get ids from the table's sequence and go in with ``COPY`` on
    PostgreSQL or ``executemany`` on SQLite, with their "registered" timeline
    events; updates are grouped by the set of columns they change;
-4. the search index is brought up to date, and the batch row's checkpoint and
-   counts are written in the same transaction: a crash loses at most the batch in
-   flight, and the next run starts after the checkpoint.
+4. the search index is brought up to date for the persons updated, and the batch
+   row's checkpoint and counts — with the ids of the persons created, in
+   ``unindexed`` — are written in the same transaction: a crash loses at most the
+   batch in flight, and the next run starts after the checkpoint. The persons created
+   are indexed for search after the last batch (runner.py), in one pass: many
+   batches' worth of new names at once cost the index far less than one batch at a
+   time (and the two writing connections then never wait for each other).
 
 A dry run does steps 1 and 2 and writes nothing.
 """
@@ -52,13 +56,23 @@ from rehsos.registry.models import Person, PersonEvent
 from rehsos.registry.models_import import ImportBatch
 
 try:
-    from rehsos.registry.search import index_persons
+    from rehsos.registry.search import index_persons, reindex_all
 except ImportError:  # the search index is optional for the importer
-    index_persons = None
+    index_persons = reindex_all = None
 
-# Called inside each batch's transaction after its writes, before the checkpoint:
-# tests set it to simulate a crash in the middle of an import.
+# Called inside each batch's transaction after its writes, before the checkpoint, and
+# inside each transaction of the indexing step: tests set them to simulate a crash in
+# the middle of an import.
 before_commit: Callable[[int], None] | None = None
+before_index_commit: Callable[[], None] | None = None
+
+# The persons an import created go into the search index after its last batch, in
+# transactions of INDEX_CHUNK ids. An import that at least doubles the registry (and
+# creates REBUILD_FROM persons or more) rebuilds the whole index instead: loading the
+# postings and then building the index tables' B-trees once, sorted, is several times
+# cheaper than inserting into them key by key.
+INDEX_CHUNK = 20_000
+REBUILD_FROM = 50_000
 
 # SQLite during an import: a page cache big enough for the indexes of a large table, a
 # write-ahead log allowed to grow to about 200 MB between checkpoints (each checkpoint
@@ -141,6 +155,7 @@ class Outcome:
     unchanged: int = 0
     rejects: list[tuple[int, str, str, str]] = field(default_factory=list)  # row, key, value, why
     person_ids: list[int] = field(default_factory=list)
+    unindexed: list[int] | None = None  # [first, last] id of the persons created
 
 
 def _stored(name: str, value):
@@ -161,9 +176,10 @@ def _spooled(name: str, parts: list[str]):
 class Store:
     """Writes one import's batches; built once per run."""
 
-    def __init__(self, batch: ImportBatch, *, dry_run: bool):
+    def __init__(self, batch: ImportBatch, *, dry_run: bool, defer_index: bool = True):
         self.batch = batch
         self.dry_run = dry_run
+        self.defer_index = defer_index  # new persons: indexed after the last batch
         self.vendor = connection.vendor
         self.person_table = Person._meta.db_table
         self.event_table = PersonEvent._meta.db_table
@@ -295,14 +311,17 @@ class Store:
                     created_ids = self._insert(new, now)
                     updated_ids = self._update(updates, now)
                     outcome.person_ids = created_ids + updated_ids
-                    if index_persons is not None and outcome.person_ids:
+                    to_index = updated_ids if self.defer_index else outcome.person_ids
+                    if index_persons is not None and to_index:
                         # The index's word counts are shared rows: one batch at a time
                         # updates them, until its commit.
                         self.index_lock.acquire()
                         indexing = True
-                        index_persons(outcome.person_ids)
+                        index_persons(to_index)
                     if before_commit is not None:
                         before_commit(last)
+                    if self.defer_index and created_ids and index_persons is not None:
+                        outcome.unindexed = [min(created_ids), max(created_ids)]
                 written = self._rejects(rejects, outcome.rejects)
                 self._record(after, last, outcome)
         finally:
@@ -327,10 +346,10 @@ class Store:
     def _record(self, after: int, last: int, outcome: Outcome) -> None:
         """Record rows (after, last] as committed: fold them into the checkpoint when they
         follow it, else keep them in committed_ranges until the gap before them closes."""
-        checkpoint, ranges = (
+        checkpoint, ranges, unindexed = (
             ImportBatch.objects.select_for_update()
             .filter(pk=self.batch.pk)
-            .values_list("checkpoint", "committed_ranges")
+            .values_list("checkpoint", "committed_ranges", "unindexed")
             .get()
         )
         ranges = sorted(tuple(r) for r in ranges or [])
@@ -343,9 +362,12 @@ class Store:
         ranges.sort()
         while ranges and ranges[0][0] == checkpoint:
             checkpoint = ranges.pop(0)[1]
+        if outcome.unindexed:
+            unindexed = merge_ranges([*(unindexed or []), outcome.unindexed])
         ImportBatch.objects.filter(pk=self.batch.pk).update(
             checkpoint=checkpoint,
             committed_ranges=[list(r) for r in ranges],
+            unindexed=unindexed or [],
             created=F("created") + outcome.created,
             updated=F("updated") + outcome.updated,
             unchanged=F("unchanged") + outcome.unchanged,
@@ -406,7 +428,11 @@ class Store:
         into a temporary table once, and one query (hash joins on PostgreSQL) names the
         rows that share a key with a stored person. Batches then look up only those rows;
         the others are new. (A person registered by someone else while the import runs
-        can be missed, and is left to duplicate detection.)"""
+        can be missed, and is left to duplicate detection.) Into an empty registry — a
+        first load — nobody can match, and the join is skipped."""
+        if not Person.objects.exists():
+            self.matched = set()
+            return
         quote = connection.ops.quote_name
         table = quote(PREMATCH_TABLE)
         person = quote(self.person_table)
@@ -701,6 +727,71 @@ def _values(line: str, head: list[str]) -> list:
     if "\\\\" in rest:  # an escaped backslash somewhere: the careful way
         return [unesc(v) for v in rest.split("\t")]
     return [None if v == NULL else v for v in rest.split("\t")]
+
+
+def index_new_persons(batch: ImportBatch, advance: Callable[[int], None]) -> int:
+    """Put the persons the import created (its ``unindexed`` id ranges) into the search
+    index; returns how many ids that covered. Each transaction indexes a chunk and
+    removes it from ``unindexed``, so a run stopped here resumes where it was."""
+    if index_persons is None:
+        return 0
+    ranges = merge_ranges(
+        ImportBatch.objects.values_list("unindexed", flat=True).get(pk=batch.pk) or []
+    )
+    count = sum(last - first + 1 for first, last in ranges)
+    if not count:
+        return 0
+    if reindex_all is not None and count >= REBUILD_FROM and count * 2 >= Person.objects.count():
+        # Its own transaction (and then VACUUM ANALYZE on PostgreSQL): a crash before the
+        # ranges are cleared below only means that the next run rebuilds again.
+        reindex_all()
+        if before_index_commit is not None:
+            before_index_commit()
+        ImportBatch.objects.filter(pk=batch.pk).update(unindexed=[])
+        advance(count)
+        return count
+    for first, last in ranges:
+        for start in range(first, last + 1, INDEX_CHUNK):
+            end = min(start + INDEX_CHUNK - 1, last)
+            with transaction.atomic():
+                index_persons(range(start, end + 1))  # ids of others' persons: reindexed
+                if before_index_commit is not None:
+                    before_index_commit()
+                left = (
+                    ImportBatch.objects.select_for_update()
+                    .values_list("unindexed", flat=True)
+                    .get(pk=batch.pk)
+                )
+                ImportBatch.objects.filter(pk=batch.pk).update(
+                    unindexed=_without(left or [], start, end)
+                )
+            advance(end - start + 1)
+    return count
+
+
+def _without(ranges, start: int, end: int) -> list[list[int]]:
+    """Id ranges less the ids start..end."""
+    left = []
+    for first, last in merge_ranges(ranges):
+        if last < start or first > end:
+            left.append([first, last])
+            continue
+        if first < start:
+            left.append([first, start - 1])
+        if last > end:
+            left.append([end + 1, last])
+    return left
+
+
+def merge_ranges(ranges) -> list[list[int]]:
+    """Inclusive [first, last] id ranges, sorted, overlapping and adjacent ones joined."""
+    merged: list[list[int]] = []
+    for first, last in sorted(ranges):
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], last)
+        else:
+            merged.append([first, last])
+    return merged
 
 
 class BatchOverlap(Exception):

@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from rehsos.core.jobs import execute_job
 from rehsos.core.models import ApiToken
 from rehsos.core.tests.factories import UserFactory
+from rehsos.registry.identifiers import blind_index, unseal
 from rehsos.registry.importers import columns, report, runner, store
 from rehsos.registry.importers.columns import FileRefused
 from rehsos.registry.models import Person, PersonEvent
@@ -155,7 +156,10 @@ def test_valid_rows_are_imported_with_derived_columns_and_events(sri, tmp_path):
     )
     assert (siti.name_key, siti.birth_year, siti.source_system) == ("siti amina", 2010, "SIKS")
     assert NIK_SITI not in siti.nik_sealed
-    assert len(siti.nik_index) == 64
+    # Sealed as the registry seals (its key opens it) and found by its blind index.
+    assert (unseal(siti.nik_sealed), unseal(siti.kk_sealed)) == (NIK_SITI, KK)
+    assert (siti.nik_index, siti.kk_index) == (blind_index(NIK_SITI), blind_index(KK))
+    assert len({p.nik_sealed[-20:] for p in Person.objects.exclude(nik_sealed="")}) == 2
     assert siti.kk_index == Person.objects.get(source_id="A-2").kk_index
     dewi = Person.objects.get(source_id="A-3")
     # A blank sex stays unknown without an NIK; a blank village is the centre's.
@@ -304,6 +308,29 @@ def test_checking_rows_in_worker_processes_gives_the_same_result(sri, tmp_path):
     batch = runner.run(batch, workers=2)
     assert (batch.created, batch.rows_rejected) == (5, 1)
     assert Person.objects.count() == 5
+
+
+def test_worker_processes_never_reuse_an_encryption_nonce(sri, tmp_path, monkeypatch):
+    """Nonces are drawn from a pool of random bytes: a forked worker must not inherit the
+    parent's pool, or two workers would seal with the same AES-GCM nonces."""
+    from rehsos.registry.importers import validation
+
+    monkeypatch.setattr(validation, "CHUNK_ROWS", 2)
+    first = write_csv(tmp_path, GOOD, name="first.csv")
+    runner.run(runner.accept(path=first, name=first.name, user=sri), workers=1)  # fills it
+    rows = [[f"C-{n}", f"Warga {n}", "", "", "", f"31750301012{n:05d}", ""] for n in range(12)]
+    second = write_csv(tmp_path, rows, name="second.csv")
+    batch = runner.run(runner.accept(path=second, name=second.name, user=sri), workers=2)
+    assert batch.created == 12
+    sealed = Person.objects.filter(source_id__startswith="C-").values_list("kk_sealed", flat=True)
+    nonces = [value.split(":", 2)[2][:16] for value in sealed]  # 12 bytes: 16 base64 digits
+    everyone = Person.objects.exclude(kk_sealed="").values_list("kk_sealed", flat=True)
+    assert len(nonces) == 12
+    assert (
+        len({value.split(":", 2)[2][:16] for value in everyone})
+        == Person.objects.exclude(kk_sealed="").count()
+    )
+    assert [unseal(value) for value in sorted(sealed, key=unseal)] == [r[5] for r in rows]
 
 
 def test_a_stray_quote_in_a_field_does_not_shift_row_numbers(sri, tmp_path, monkeypatch):
@@ -458,6 +485,65 @@ def test_a_crash_leaves_whole_batches_and_the_rerun_resumes(sri, tmp_path, monke
     batch.refresh_from_db()
     assert (batch.status, batch.checkpoint, batch.created, batch.unchanged) == ("done", 6, 5, 0)
     assert ImportBatch.objects.count() == 1
+
+
+def found_by_name(user, name: str) -> list[str]:
+    from rehsos.registry.search import search_persons
+
+    return [hit.person.source_id for hit in search_persons(user, q=name) if hit.score == 1.0]
+
+
+def test_imported_persons_are_findable_once_the_import_is_done(sri, tmp_path):
+    status, _out, _err = import_file(write_csv(tmp_path, GOOD), sri)
+    assert status == 0
+    assert found_by_name(sri, "Siti Aminah") == ["A-1"]
+    assert found_by_name(sri, "Budi Santoso") == ["A-2"]
+    assert last_batch().unindexed == []
+
+
+def test_a_crash_while_indexing_resumes_the_indexing(sri, tmp_path, monkeypatch):
+    """The persons are committed batch by batch, then indexed for search: a crash in the
+    indexing leaves them committed, the import unfinished, and the rerun indexes them."""
+    monkeypatch.setattr(store, "INDEX_CHUNK", 2)
+    calls = []
+
+    def crash_in_the_second_chunk():
+        calls.append(1)
+        if len(calls) == 2:
+            raise Crash
+
+    monkeypatch.setattr(store, "before_index_commit", crash_in_the_second_chunk)
+    path = write_csv(tmp_path, GOOD)
+    batch = runner.accept(path=path, name=path.name, user=sri)
+    with pytest.raises(Crash):
+        runner.run(batch)
+    batch.refresh_from_db()
+    assert (batch.status, batch.created, Person.objects.count()) == ("failed", 5, 5)
+    first = min(Person.objects.values_list("pk", flat=True))
+    assert batch.unindexed == [[first + 2, first + 4]]  # the first chunk (2 ids) is in
+    assert found_by_name(sri, "Dewi Lestari") == []
+
+    monkeypatch.setattr(store, "before_index_commit", None)
+    batch = runner.run(batch)
+    assert (batch.status, batch.unindexed, batch.created) == ("done", [], 5)
+    assert found_by_name(sri, "Dewi Lestari") == ["A-3"]
+    assert found_by_name(sri, "Siti Aminah") == ["A-1"]
+    assert Person.objects.count() == 5
+
+
+def test_an_import_that_doubles_the_registry_rebuilds_the_index(sri, tmp_path, monkeypatch):
+    monkeypatch.setattr(store, "REBUILD_FROM", 3)
+    monkeypatch.setattr(store, "INDEX_CHUNK", 1)  # chunk by chunk would take three
+    status, _out, _err = import_file(write_csv(tmp_path, GOOD[:2]), sri)  # incremental
+    assert status == 0
+    rebuilt = []
+    monkeypatch.setattr(store, "before_index_commit", lambda: rebuilt.append(1))
+    status, _out, _err = import_file(write_csv(tmp_path, GOOD[2:], name="more.csv"), sri)
+    assert status == 0
+    assert rebuilt == [1]  # one rebuild, not chunks
+    assert found_by_name(sri, "Siti Aminah") == ["A-1"]  # indexed before, still found
+    assert found_by_name(sri, "Dewi Lestari") == ["A-3"]
+    assert found_by_name(sri, "Joko Widodo") == ["A-4"]
 
 
 @pytest.mark.postgres
@@ -674,7 +760,7 @@ def test_an_upload_without_a_file_names_the_field(api):
     response = api.post("/api/v1/person-imports", {"dry_run": "true"})
     assert response.status_code == 422
     error = response.json()["errors"][0]
-    assert error["field"].endswith("file")
+    assert error["field"] == "file"
     assert error["message"] == "This field is required."
 
 
@@ -800,3 +886,29 @@ def test_a_dry_run_then_the_real_import_from_the_page(
         json.loads(json.dumps(runner.summary(real.__class__.objects.get(pk=real.pk))))["created"]
         == 5
     )
+
+
+@pytest.mark.django_db
+def test_person_writes_keep_only_the_indexes_their_readers_use():
+    """Every index costs every import row: the exact-lookup columns have one index each
+    (no varchar_pattern_ops twin on PostgreSQL), the province none of its own (the
+    province-and-centre index serves it), an event's person only the (person, -at) one."""
+    from django.db import connection
+
+    def single_column_indexes(model) -> dict[str, int]:
+        with connection.cursor() as cursor:
+            found = connection.introspection.get_constraints(cursor, model._meta.db_table)
+        counts: dict[str, int] = {}
+        for about in found.values():
+            if about["index"] and not about["primary_key"] and len(about["columns"]) == 1:
+                counts[about["columns"][0]] = counts.get(about["columns"][0], 0) + 1
+        return counts
+
+    persons = single_column_indexes(Person)
+    assert {c: persons.get(c, 0) for c in ("nik_index", "kk_index", "village_id")} == {
+        "nik_index": 1,
+        "kk_index": 1,
+        "village_id": 1,
+    }
+    assert "province_code" not in persons
+    assert "person_id" not in single_column_indexes(PersonEvent)

@@ -5,6 +5,8 @@ is queued and exits, ``--interval``, ``--max-tasks`` …). Before the first task
 and then every ``RECOVERY_SECONDS`` from a thread beside the loop, it queues again
 the jobs whose worker died (see :func:`rehsos.core.jobs.recover_stale_jobs`).
 Tasks waiting in the database simply wait for it: nothing is lost by a restart.
+The same thread calls the periodic work the apps register (:mod:`rehsos.core.periodic`),
+except with ``--batch``.
 """
 
 import logging
@@ -16,6 +18,7 @@ from django.db import DatabaseError, connection
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks_db.management.commands import db_worker
 
+from rehsos.core import periodic
 from rehsos.core.jobs import recover_stale_jobs
 
 logger = logging.getLogger("rehsos.worker")
@@ -36,11 +39,23 @@ def recover() -> None:
         logger.warning("failed after too many attempts: %s", ", ".join(recovery.failed))
 
 
+def run_periodic() -> None:
+    """One pass of the periodic work that is due; logs names only."""
+    try:
+        ran = periodic.run_due()
+    except DatabaseError as exc:
+        logger.warning("periodic work skipped: %s", type(exc).__name__)
+        return
+    if ran:
+        logger.info("periodic work queued: %s", ", ".join(ran))
+
+
 class RecoveringWorker(db_worker.Worker):
     def run(self) -> None:
         recover()
         stop = threading.Event()
         if not self.batch:
+            run_periodic()
             threading.Thread(
                 target=self._recover_periodically, args=(stop,), name="job-recovery", daemon=True
             ).start()
@@ -54,6 +69,7 @@ class RecoveringWorker(db_worker.Worker):
         try:
             while not stop.wait(RECOVERY_SECONDS):
                 recover()
+                run_periodic()
                 connection.close()  # this thread's own connection; the next pass opens anew
         finally:
             connection.close()

@@ -17,8 +17,13 @@ class Command(BaseCommand):
             default=DEFAULT_PERSONS,
             help=f"number of synthetic persons (default {DEFAULT_PERSONS})",
         )
+        parser.add_argument(
+            "--without-cases",
+            action="store_true",
+            help="leave out the case-management demo (cases, plans, services, stays)",
+        )
 
-    def handle(self, *args, persons: int, **options):
+    def handle(self, *args, persons: int, without_cases: bool, **options):
         if settings.PRODUCTION:
             raise CommandError(
                 "load-demo refuses to run in production: it creates users with a public password."
@@ -26,7 +31,7 @@ class Command(BaseCommand):
         if persons < 0:
             raise CommandError("--persons must be zero or more.")
         try:
-            report = load_demo(persons=persons)
+            report = load_demo(persons=persons, cases=not without_cases)
         except DemoDataError as error:
             raise CommandError(str(error)) from None
         if not report.added_anything:
@@ -36,6 +41,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Demo data added: {report.centres} centres, {report.users} users, "
                 f"{report.persons} persons (with households, consents and "
-                f"{report.duplicates} planted duplicates for the review queue)."
+                f"{report.duplicates} planted duplicates for the review queue) and "
+                f"{report.cases} cases."
             )
         )
