@@ -352,7 +352,12 @@ class Transition(models.Model):
         verbose_name = _("stage transition")
         verbose_name_plural = _("stage transitions")
         ordering = ["case", "at", "pk"]
-        indexes = [models.Index(fields=["case", "at"], name="transition_case")]
+        indexes = [
+            models.Index(fields=["case", "at"], name="transition_case"),
+            # Time-in-stage indicators read the spells finished in the last year from
+            # this index alone (index-only scan), not the whole history.
+            models.Index(fields=["at", "from_stage", "days_in_previous"], name="transition_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.get_kind_display()}"
