@@ -279,10 +279,7 @@ class Case(BaseModel):
             ),
             models.Index(fields=["social_worker", "status"], name="case_caseload"),
             models.Index(fields=["province_code", "status", "cluster"], name="case_province"),
-            # National indicators: the open cases by cluster, stage and unit, and the
-            # days in the current stage, each read from an index alone (index-only scans).
-            models.Index(fields=["status", "cluster", "stage", "unit"], name="case_national"),
-            models.Index(fields=["status", "stage", "stage_entered_at"], name="case_stage_time"),
+            models.Index(fields=["status", "cluster", "stage"], name="case_national"),
             models.Index(fields=["person"], name="case_person"),
         ]
         constraints = [
@@ -357,11 +354,6 @@ class Transition(models.Model):
         ordering = ["case", "at", "pk"]
         indexes = [
             models.Index(fields=["case", "at"], name="transition_case"),
-            # Time-in-stage indicators group the spells finished in the last year by
-            # (stage, days) from this index alone, in its order (index-only scan).
-            models.Index(
-                fields=["from_stage", "days_in_previous", "at"], name="transition_stage_days"
-            ),
         ]
 
     def __str__(self) -> str:
