@@ -586,17 +586,11 @@ def _summary(histogram: dict[int, int]) -> dict:
 
 
 def _stage_times(cases: QuerySet, stages: list[Stage], suppress: bool, narrowed: bool):
-    """Average and median days per stage: spells finished in the last twelve months
-    (Transition.days_in_previous) and the open cases' whole days so far (from
-    stage_entered_at). Both are read as histograms (stage, days) -> count, a few
-    hundred rows even nationally, so the database groups instead of sorting millions
-    of values for a percentile."""
-    # Spells finished in the last twelve months: what a manager steers by today (an
-    # all-time average would weigh 2018's cases as much as this year's).
-    since = timezone.now() - datetime.timedelta(days=365)
-    transitions = Transition.objects.filter(
-        at__gte=since, from_stage__in=stages, days_in_previous__isnull=False
-    )
+    """Average and median days per stage: spells finished (Transition.days_in_previous)
+    and the open cases' whole days so far (from stage_entered_at). Both are read as
+    histograms (stage, days) -> count, a few hundred rows even nationally, so the
+    database groups instead of sorting millions of values for a percentile."""
+    transitions = Transition.objects.filter(from_stage__in=stages, days_in_previous__isnull=False)
     if narrowed:
         transitions = transitions.filter(case__in=cases.values("pk"))
     done: dict[int, dict[int, int]] = {}

@@ -461,15 +461,6 @@ def small_nation(handayani, galih_pakuan, social_worker):
             at=timezone.now(),
             days_in_previous=days,
         )
-    # A spell that ended more than a year ago is history, not today's time in stage.
-    Transition.objects.create(
-        case=pd[0],
-        kind="forward",
-        from_stage=default_stage("intake"),
-        to_stage=default_stage("planning"),
-        at=timezone.now() - timedelta(days=400),
-        days_in_previous=300,
-    )
     Task.objects.create(unit=handayani, title="Late", due_on=TODAY - timedelta(days=1))
     return handayani, galih_pakuan
 
