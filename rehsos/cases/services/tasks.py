@@ -360,6 +360,16 @@ def _due_param(days: int):
     return days if connection.vendor == "postgresql" else f"+{days} days"
 
 
+def _condition_gone(rows: QuerySet) -> Q:
+    """Open alerts whose condition no longer holds. PostgreSQL turns NOT EXISTS into a
+    hash anti-join; its NOT IN over a subquery larger than work_mem rescans the
+    subquery for every task (minutes at 700,000 alerts). SQLite is the other way
+    round: NOT IN builds a temporary index, a correlated NOT EXISTS scans per row."""
+    if connection.vendor == "postgresql":
+        return ~Exists(rows.filter(alert_key=OuterRef("source_key")))
+    return ~Q(source_key__in=rows.values("alert_key"))
+
+
 def generate_alerts(*, now: datetime.datetime | None = None) -> dict[str, dict[str, int]]:
     """Add the alerts whose condition holds and close those whose condition is gone.
     Idempotent: a second run at once changes nothing."""
@@ -372,7 +382,7 @@ def generate_alerts(*, now: datetime.datetime | None = None) -> dict[str, dict[s
         with transaction.atomic():
             closed = (
                 Task.objects.filter(kind=rule.kind, status=Task.Status.OPEN)
-                .exclude(source_key__in=rows.values("alert_key"))
+                .filter(_condition_gone(rows))
                 .update(
                     status=Task.Status.DONE,
                     done_at=now,
