@@ -74,6 +74,9 @@ def _office_type(stream) -> str | None:
             if info.file_size > CONTENT_TYPES_MAX_BYTES:
                 return None
             declared = package.read(info)
+    # Not an Office file: no zip (BadZipFile), no content-types part (KeyError), a
+    # truncated or malformed member (OSError, ValueError), an encrypted member
+    # (RuntimeError) or a compression method zipfile cannot read (NotImplementedError).
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, RuntimeError, NotImplementedError):
         return None
     for content_type, main_part in OFFICE_MAIN_PARTS.items():

@@ -341,11 +341,8 @@ def _insert_sql(inner: str) -> str:
     column = {name: Task._meta.get_field(name).column for name in _TASK_COLUMNS}
     if connection.vendor == "postgresql":
         new_id, due = "gen_random_uuid()", "(s.base_date + %s)"
-    elif connection.vendor == "sqlite":
-        # Django keeps a UUID in SQLite as 32 hex digits.
+    else:  # SQLite, the only other database settings.py accepts; it keeps a UUID as 32 hex digits
         new_id, due = "lower(hex(randomblob(16)))", "date(s.base_date, %s)"
-    else:  # pragma: no cover - rehsos runs on PostgreSQL and SQLite
-        raise NotImplementedError(connection.vendor)
     names = ", ".join(column[name] for name in _TASK_COLUMNS)
     return (
         f"INSERT INTO {table} ({names}) "  # noqa: S608 - names from our model, values bound

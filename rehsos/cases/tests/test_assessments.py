@@ -4,7 +4,6 @@ instruments administered without code."""
 
 import datetime
 import json
-import shutil
 from decimal import Decimal
 
 import pytest
@@ -19,6 +18,7 @@ from rehsos.cases.tests.factories import CaseFactory
 from rehsos.core.errors import Conflict, PermissionDenied, ValidationFailed
 from rehsos.core.models import AccessLog, ApiToken
 from rehsos.core.roles import Role, ScopeLevel
+from rehsos.core.tests.browser import CHROMIUM, LAUNCH_ARGS
 from rehsos.core.tests.factories import UserFactory
 from rehsos.core.tests.logins import verified_client
 
@@ -574,17 +574,15 @@ def test_the_page_hides_and_shows_items_as_they_are_answered(
     browser, handayani, social_worker, tmp_path
 ):
     """The skip-rule script in a real browser (the rendered page, opened from a file)."""
-    chromium = shutil.which("chromium")
-    if not chromium:
-        pytest.skip("no chromium on PATH (apt-get install chromium)")
+    if not CHROMIUM:
+        pytest.skip("browser tests skipped: no chromium on PATH (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     kpn = CaseFactory(unit=handayani, social_worker=social_worker, cluster="KPN")
     url = reverse("cases:assessment_new", args=[kpn.public_id, "who-assist-v3"])
     (tmp_path / "form.html").write_text(browser.get(url).content.decode())
-    flags = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"]
     with sync_playwright() as playwright:
-        chrome = playwright.chromium.launch(executable_path=chromium, args=flags)
+        chrome = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         page = chrome.new_page()
         page.goto((tmp_path / "form.html").as_uri())
         assert not page.is_visible('[data-item="q2_alcohol"]')

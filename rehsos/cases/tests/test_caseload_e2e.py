@@ -5,13 +5,11 @@ Python package, skipped with one line when there is no ``chromium`` on PATH. The
 server runs on a transactional database whose flush also empties the regions loaded
 by the migrations, so they are loaded before and put back after."""
 
-import shutil
-from pathlib import Path
-
 import pytest
 
 from rehsos.cases.tests.factories import CaseFactory
 from rehsos.core.roles import Role, ScopeLevel
+from rehsos.core.tests.browser import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, MARKS, TIMEOUT_MS
 from rehsos.core.tests.factories import (
     TEST_PASSWORD,
     FacilityFactory,
@@ -20,24 +18,7 @@ from rehsos.core.tests.factories import (
 )
 from rehsos.regions.loader import load_regions
 
-CHROMIUM = shutil.which("chromium")
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        CHROMIUM is None,
-        reason="browser tests skipped: no chromium on PATH (apt-get install chromium)",
-    ),
-]
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
-TIMEOUT_MS = 15_000
+pytestmark = MARKS
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -6,7 +6,7 @@ test-artifacts/e2e-home.png. Skipped, with one line saying why, on a machine
 without a ``chromium`` on PATH (``.ci/run`` installs it with apt).
 
 Playwright never downloads a browser here: it launches the machine's Chromium
-through ``executable_path`` with the flags below (DEVELOPERS.md explains them).
+through ``executable_path`` with the flags in browser.py (DEVELOPERS.md explains them).
 
 The live server needs a transactional database, and pytest-django empties every
 table after such a test — the region table that migrations filled included. So
@@ -15,14 +15,12 @@ table after such a test — the region table that migrations filled included. So
 flush) loads them again for the tests that run after this module.
 """
 
-import shutil
-from pathlib import Path
-
 import pytest
 from django.utils import translation
 from django.utils.translation import gettext
 
 from rehsos.core.roles import Role, ScopeLevel
+from rehsos.core.tests.browser import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, MARKS, TIMEOUT_MS
 from rehsos.core.tests.factories import (
     TEST_PASSWORD,
     FacilityFactory,
@@ -31,25 +29,7 @@ from rehsos.core.tests.factories import (
 )
 from rehsos.regions.loader import load_regions
 
-CHROMIUM = shutil.which("chromium")
-pytestmark = [
-    pytest.mark.e2e,
-    # Decided before any fixture runs: no live server, no flush, one line.
-    pytest.mark.skipif(
-        CHROMIUM is None,
-        reason="browser tests skipped: no chromium on PATH (apt-get install chromium)",
-    ),
-]
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
-TIMEOUT_MS = 15_000
+pytestmark = MARKS
 
 
 @pytest.fixture(scope="module", autouse=True)
