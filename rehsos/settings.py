@@ -100,8 +100,11 @@ INSTALLED_APPS = [
     "rehsos.core",
     "rehsos.regions",
     "rehsos.facilities",
+    "rehsos.partners",
     "rehsos.registry",
     "rehsos.cases",
+    "rehsos.standards",
+    "rehsos.workforce",
     "rehsos.demo",
 ]
 

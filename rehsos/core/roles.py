@@ -58,6 +58,18 @@ _CASES = {
 }
 # Approving plans and terminations, assigning workers, capacity overrides.
 _CASE_SUPERVISION = {"cases.approve", "cases.assign", "cases.override_capacity"}
+# Centres and their standards (rehsos.facilities, rehsos.standards, rehsos.workforce):
+# reading them is open to every role that works with centres; none of it is personal
+# data about beneficiaries (staff records are scoped like the centre).
+_STANDARDS_READ = {"standards.view", "workforce.view"}
+# A centre's own upkeep: its record, self-assessment, improvement plan, inventory, staff.
+_CENTRE_UPKEEP = {
+    "facilities.manage",
+    "standards.self_assess",
+    "standards.manage_actions",
+    "standards.manage_inventory",
+    "workforce.manage",
+}
 # Seeing NIK/KK in clear, deciding data-subject requests and duplicates: senior roles only.
 _SUPERVISION = {"persons.view_identifiers", "persons.handle_requests", "persons.review_duplicates"}
 
@@ -80,20 +92,50 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "persons.run_dedup",
             "cases.manage_instruments",
             "stats.view",
+            "facilities.create",
+            "standards.manage_catalogue",
+            "standards.audit",
+            "standards.manage_renovation",
+            "standards.supervise",
+            "standards.report",
+            "workforce.manage_internships",
+            "partners.manage",
         }
+        | _STANDARDS_READ
+        | _CENTRE_UPKEEP
     ),
-    Role.NATIONAL_ANALYST: frozenset(_EVERYONE | {"persons.count", "stats.view"}),
+    Role.NATIONAL_ANALYST: frozenset(
+        _EVERYONE | _STANDARDS_READ | {"persons.count", "stats.view", "standards.report"}
+    ),
     Role.FACILITY_HEAD: frozenset(
-        _EVERYONE | _CASEWORK | _SUPERVISION | _CASES | _CASE_SUPERVISION | {"stats.view"}
+        _EVERYONE
+        | _CASEWORK
+        | _SUPERVISION
+        | _CASES
+        | _CASE_SUPERVISION
+        | _STANDARDS_READ
+        | _CENTRE_UPKEEP
+        | {"stats.view", "standards.attest", "standards.report", "workforce.apply"}
     ),
-    Role.SOCIAL_WORKER: frozenset(_EVERYONE | _CASEWORK | _CASES),
-    Role.INSTRUCTOR: frozenset(_EVERYONE | {"persons.count"}),
+    Role.SOCIAL_WORKER: frozenset(_EVERYONE | _CASEWORK | _CASES | {"workforce.apply"}),
+    Role.INSTRUCTOR: frozenset(_EVERYONE | {"persons.count", "workforce.apply"}),
     Role.PROVINCIAL_OFFICER: frozenset(
-        _EVERYONE | _CASEWORK | _SUPERVISION | _CASES | _CASE_SUPERVISION | {"stats.view"}
+        _EVERYONE
+        | _CASEWORK
+        | _SUPERVISION
+        | _CASES
+        | _CASE_SUPERVISION
+        | _STANDARDS_READ
+        | _CENTRE_UPKEEP
+        | {"stats.view", "standards.report"}
     ),
-    Role.PARTNER_VIEWER: frozenset(_EVERYONE | {"stats.view"}),
+    # A partner sees the centres it funds: aggregates and progress, never personal data.
+    Role.PARTNER_VIEWER: frozenset(_EVERYONE | {"stats.view", "partners.portfolio"}),
     Role.EMPLOYER: frozenset(_EVERYONE),
-    Role.STANDARDS_ASSESSOR: frozenset(_EVERYONE),
+    # External auditors and building consultants.
+    Role.STANDARDS_ASSESSOR: frozenset(
+        _EVERYONE | _STANDARDS_READ | {"standards.audit", "standards.supervise", "standards.report"}
+    ),
 }
 
 # The scope each role must be given: a facility role needs a centre, and so on.

@@ -10,6 +10,21 @@ class FacilitiesConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from rehsos.facilities.models import Facility
+        from rehsos.facilities.models import (
+            Facility,
+            FacilityCapacity,
+            FacilityContact,
+            FacilityName,
+            FacilityPhoto,
+            FacilityRoom,
+        )
 
-        auditlog.register(Facility)
+        for model in (
+            Facility,
+            FacilityName,
+            FacilityCapacity,
+            FacilityRoom,
+            FacilityContact,
+            FacilityPhoto,
+        ):
+            auditlog.register(model)

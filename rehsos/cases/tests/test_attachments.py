@@ -15,6 +15,7 @@ from PIL import Image
 from rehsos.cases.models import Attachment
 from rehsos.cases.services import attachments as attachment_services
 from rehsos.cases.tests.factories import CaseFactory
+from rehsos.core import uploads
 from rehsos.core.errors import PermissionDenied, ValidationFailed
 from rehsos.core.models import AccessLog
 from rehsos.core.roles import Role, ScopeLevel
@@ -83,12 +84,12 @@ def stored_files(root) -> list:
 @pytest.mark.parametrize(
     ("name", "data", "content_type"),
     [
-        ("letter.pdf", PDF_BYTES, attachment_services.PDF),
-        ("photo.jpeg", image("JPEG"), attachment_services.JPEG),
-        ("photo.png", image("PNG"), attachment_services.PNG),
-        ("report.docx", office(DOCX_PART), attachment_services.DOCX),
-        ("budget.xlsx", xlsx(), attachment_services.XLSX),
-        ("misnamed.bin", PDF_BYTES, attachment_services.PDF),
+        ("letter.pdf", PDF_BYTES, uploads.PDF),
+        ("photo.jpeg", image("JPEG"), uploads.JPEG),
+        ("photo.png", image("PNG"), uploads.PNG),
+        ("report.docx", office(DOCX_PART), uploads.DOCX),
+        ("budget.xlsx", xlsx(), uploads.XLSX),
+        ("misnamed.bin", PDF_BYTES, uploads.PDF),
     ],
 )
 def test_allowed_types_are_recognised_by_content(
