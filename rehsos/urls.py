@@ -9,6 +9,9 @@ urlpatterns = [
     path("persons/duplicates/", include("rehsos.registry.urls_dedup")),
     path("persons/", include("rehsos.registry.urls")),
     path("cases/", include("rehsos.cases.urls")),
+    path("centres/", include("rehsos.facilities.urls")),
+    path("standards/", include("rehsos.standards.urls")),
+    path("workforce/", include("rehsos.workforce.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

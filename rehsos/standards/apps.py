@@ -11,6 +11,7 @@ class StandardsConfig(AppConfig):
         from auditlog.registry import auditlog
 
         from rehsos.standards import models
+        from rehsos.standards.panels import actions, assessments, equipment, renovation  # noqa: F401
 
         for name in models.__all__:
             model = getattr(models, name)

@@ -1,0 +1,5 @@
+"""API of the facilities app."""
+
+from ninja import Router
+
+router = Router(tags=["facilities"])

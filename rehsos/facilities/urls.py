@@ -1,0 +1,5 @@
+"""Pages of the facilities app."""
+
+app_name = "facilities"
+
+urlpatterns: list = []

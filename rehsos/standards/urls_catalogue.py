@@ -1,0 +1,3 @@
+"""Pages of the standards app: catalogue."""
+
+urlpatterns: list = []

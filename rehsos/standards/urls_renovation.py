@@ -1,0 +1,3 @@
+"""Pages of the standards app: renovation."""
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""API of the workforce app."""
+
+from ninja import Router
+
+router = Router(tags=["workforce"])

@@ -1,0 +1,5 @@
+"""Pages of the workforce app."""
+
+app_name = "workforce"
+
+urlpatterns: list = []
