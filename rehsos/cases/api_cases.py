@@ -527,27 +527,27 @@ def list_transfers(request, params: Query[TransferListParams]):
     return [_transfer_out(t) for t in rows[:500]]
 
 
-class DecisionIn(Schema):
+class CaseDecisionIn(Schema):
     note: str = Field("", max_length=2000)
 
 
 @router.post("/transfers/{public_id}/accept", response=TransferOut, summary="Accept a transfer")
 @requires("cases.transfer")
-def accept_transfer(request, public_id: UUID, payload: DecisionIn):
+def accept_transfer(request, public_id: UUID, payload: CaseDecisionIn):
     transfer = transfer_services.transfer_for(request.auth, public_id)
     return _transfer_out(transfer_services.accept(request.auth, transfer, note=payload.note))
 
 
 @router.post("/transfers/{public_id}/decline", response=TransferOut, summary="Decline a transfer")
 @requires("cases.transfer")
-def decline_transfer(request, public_id: UUID, payload: DecisionIn):
+def decline_transfer(request, public_id: UUID, payload: CaseDecisionIn):
     transfer = transfer_services.transfer_for(request.auth, public_id)
     return _transfer_out(transfer_services.decline(request.auth, transfer, note=payload.note))
 
 
 @router.post("/transfers/{public_id}/cancel", response=TransferOut, summary="Cancel a transfer")
 @requires("cases.transfer")
-def cancel_transfer(request, public_id: UUID, payload: DecisionIn):
+def cancel_transfer(request, public_id: UUID, payload: CaseDecisionIn):
     transfer = transfer_services.transfer_for(request.auth, public_id)
     return _transfer_out(transfer_services.cancel(request.auth, transfer, note=payload.note))
 

@@ -22,21 +22,12 @@ from rehsos.cases.services import attachments as attachment_services
 from rehsos.cases.services import notes as note_services
 from rehsos.cases.services import tasks as task_services
 from rehsos.cases.views_notes import file_response
+from rehsos.core.api import Problem
 from rehsos.core.errors import Conflict, NotFound, ValidationFailed
 from rehsos.core.pagination import keyset_page
 from rehsos.core.permissions import requires
 
 router = Router(tags=["notes and tasks"])
-
-
-class Problem(Schema):
-    type: str
-    title: str
-    status: int
-    detail: str
-    instance: str
-    code: str
-    errors: list[dict] | None = None
 
 
 class ListQuery(Schema):

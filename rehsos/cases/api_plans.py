@@ -66,7 +66,7 @@ class VersionIn(Schema):
     version: int
 
 
-class DecisionIn(Schema):
+class PlanDecisionIn(Schema):
     version: int
     note: str = ""
 
@@ -278,7 +278,7 @@ def submit_plan(request, plan_id: UUID, payload: VersionIn):
     summary="Approve (the case's supervisor or a head; not the author)",
 )
 @requires("cases.edit")
-def approve_plan(request, plan_id: UUID, payload: DecisionIn):
+def approve_plan(request, plan_id: UUID, payload: PlanDecisionIn):
     plan = plan_for(request, plan_id, "cases.edit")
     _with_current(
         request,
@@ -292,7 +292,7 @@ def approve_plan(request, plan_id: UUID, payload: DecisionIn):
 
 @router.post("/plans/{plan_id}/return", response=PlanOut, summary="Return to the author")
 @requires("cases.edit")
-def return_plan(request, plan_id: UUID, payload: DecisionIn):
+def return_plan(request, plan_id: UUID, payload: PlanDecisionIn):
     plan = plan_for(request, plan_id, "cases.edit")
     _with_current(
         request,

@@ -10,20 +10,12 @@ from ninja import Field, Query, Router, Schema, Status
 from rehsos.cases import access
 from rehsos.cases.models import AftercareVisit, Stay
 from rehsos.cases.services import aftercare, stays
+from rehsos.core.api import Problem
 from rehsos.core.errors import Conflict, NotFound, ValidationFailed
 from rehsos.core.pagination import keyset_page
 from rehsos.core.permissions import requires
 
 router = Router(tags=["stays and aftercare"])
-
-
-class Problem(Schema):
-    type: str
-    title: str
-    status: int
-    detail: str
-    code: str
-    errors: list[dict] | None = None
 
 
 class StayOut(Schema):
@@ -67,7 +59,7 @@ class DischargeIn(Schema):
     version: int | None = Field(None, description="The stay's version you read (409 if stale).")
 
 
-class PageQuery(Schema):
+class StaysPageQuery(Schema):
     after: str | None = Field(None, max_length=300, description="The `next` of the last page.")
     limit: int = Field(50, ge=1, le=settings.REHSOS_API_PAGE_MAX)
 
@@ -160,7 +152,7 @@ def _jsonable(data: dict) -> dict:
     summary="A case's residential stays, newest first",
 )
 @requires("cases.view")
-def list_stays(request, public_id: UUID, query: Query[PageQuery]):
+def list_stays(request, public_id: UUID, query: Query[StaysPageQuery]):
     case = access.get_case(request, public_id)
     page = keyset_page(
         case.stays.select_related("facility"),
@@ -264,7 +256,7 @@ def occupancy(request, code: str, query: Query[RangeQuery]):
     summary="A case's aftercare visits, by due date",
 )
 @requires("cases.view")
-def list_visits(request, public_id: UUID, query: Query[PageQuery]):
+def list_visits(request, public_id: UUID, query: Query[StaysPageQuery]):
     case = access.get_case(request, public_id)
     page = keyset_page(
         case.aftercare_visits.all(), order=("due_on", "id"), after=query.after, limit=query.limit

@@ -8,4 +8,5 @@ class CasesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        import rehsos.cases.facility_hooks  # noqa: F401  (capacity by cluster, centre panel)
         from rehsos.cases import signals  # noqa: F401  (audit registration, registry holds)

@@ -7,6 +7,7 @@ import threading
 import time
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -14,10 +15,11 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyHeader, HttpBearer, django_auth
+from pydantic import WithJsonSchema
 
 from rehsos.core.errors import DomainError
 from rehsos.core.models import ApiRateCount, ApiToken
@@ -26,6 +28,27 @@ from rehsos.core.permissions import public
 
 logger = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
+
+
+class Problem(Schema):
+    """RFC 9457 problem details, as every error of this API is answered (see problem())."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    code: str
+    errors: list[dict] | None = None
+
+
+def choices_schema(choices: Any, name: str) -> WithJsonSchema:
+    """The OpenAPI schema of a model's TextChoices used as a field type, inline and titled
+    ``name``: as a component it would be filed under the class name, and many models call
+    their choices Kind or Status, each replacing the last. Use it as
+    ``Annotated[Model.Kind, choices_schema(Model.Kind, "ModelKind")]``; the values, the
+    validation and its errors stay those of the choices."""
+    return WithJsonSchema({"title": name, "type": "string", "enum": list(choices.values)})
 
 
 class RateLimited(Exception):

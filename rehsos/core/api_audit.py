@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from rehsos.core import selectors
+from rehsos.core.api import Problem
 from rehsos.core.errors import ValidationFailed
 from rehsos.core.exports import LOGS, start_export
 from rehsos.core.logfilters import AccessFilterForm, AuditFilterForm
@@ -21,18 +22,6 @@ from rehsos.core.permissions import require, requires
 router = Router(tags=["audit"])
 
 AFTER_HELP = "The `next` of the previous page."
-
-
-class Problem(Schema):
-    """RFC 9457 problem details, as every error of this API is answered."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    instance: str
-    code: str
-    errors: list[dict] | None = None
 
 
 class DateRange(Schema):

@@ -99,6 +99,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "standards.supervise",
             "standards.report",
             "workforce.manage_internships",
+            # Entering a paper application on a staff member's behalf.
+            "workforce.apply",
             "partners.manage",
         }
         | _STANDARDS_READ

@@ -88,6 +88,12 @@ DEMO_USERS: tuple[DemoUser, ...] = (
         last_name="Park",
     ),
     DemoUser(
+        username="mitra.jica",
+        role=Role.PARTNER_VIEWER,
+        first_name="Haruka",
+        last_name="Sato",
+    ),
+    DemoUser(
         username="pemberi.kerja",
         role=Role.EMPLOYER,
         first_name="Hendra",

@@ -18,6 +18,7 @@ from faker import Faker
 
 from rehsos.demo import cases as demo_cases
 from rehsos.demo import people
+from rehsos.demo import standards as demo_standards
 from rehsos.demo.accounts import DEMO_PASSWORD, DEMO_USERS
 from rehsos.demo.centres import CENTRES, DemoCentre
 from rehsos.facilities.models import Facility
@@ -43,10 +44,18 @@ class LoadReport:
     persons: int = 0
     duplicates: int = 0
     cases: int = 0
+    standards: int = 0
 
     @property
     def added_anything(self) -> bool:
-        return bool(self.centres or self.users or self.persons or self.duplicates or self.cases)
+        return bool(
+            self.centres
+            or self.users
+            or self.persons
+            or self.duplicates
+            or self.cases
+            or self.standards
+        )
 
 
 def _check_regions() -> None:
@@ -186,7 +195,9 @@ def _load_persons(report: LoadReport, facilities: dict[str, Facility], total: in
 
 
 @transaction.atomic
-def load_demo(*, persons: int = DEFAULT_PERSONS, cases: bool = True) -> LoadReport:
+def load_demo(
+    *, persons: int = DEFAULT_PERSONS, cases: bool = True, standards: bool = True
+) -> LoadReport:
     """Create whatever of the demo data set is missing; report what was added."""
     _check_regions()
     report = LoadReport()
@@ -195,4 +206,6 @@ def load_demo(*, persons: int = DEFAULT_PERSONS, cases: bool = True) -> LoadRepo
     _load_persons(report, facilities, persons)
     if cases:
         report.cases = demo_cases.load_cases(source_system=SOURCE_SYSTEM)
+    if standards:
+        report.standards = demo_standards.load_standards()
     return report

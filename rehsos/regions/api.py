@@ -6,6 +6,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema
 
+from rehsos.core.api import Problem
 from rehsos.core.errors import ValidationFailed
 from rehsos.core.pagination import keyset_page
 from rehsos.core.permissions import requires
@@ -16,18 +17,6 @@ from rehsos.regions.models import Level, Region
 router = Router(tags=["regions"])
 
 CODE_HELP = "Kemendagri code: 32 (province), 32.01, 32.01.01 or 32.01.01.2001 (village)."
-
-
-class Problem(Schema):
-    """RFC 9457 problem details, as every error of this API is answered."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    instance: str
-    code: str
-    errors: list[dict] | None = None
 
 
 class RegionRef(Schema):

@@ -139,7 +139,7 @@ def get_pair(request, pair_id: int):
     return pair_out(pair)
 
 
-class DecisionIn(Schema):
+class DedupDecisionIn(Schema):
     decision: Literal["same", "different", "unsure"]
 
 
@@ -149,7 +149,7 @@ class DecisionIn(Schema):
     summary="Decide: same, different, unsure",
 )
 @requires("persons.review_duplicates")
-def decide(request, pair_id: int, payload: DecisionIn):
+def decide(request, pair_id: int, payload: DedupDecisionIn):
     pair = queue.pair_for(request.auth, pair_id)
     merge_services.decide_pair(pair=pair, decision=payload.decision, by=request.auth)
     pair = queue.pair_for(request.auth, pair_id)
@@ -249,13 +249,13 @@ class RunIn(Schema):
     )
 
 
-class JobOut(Schema):
+class DedupJobOut(Schema):
     public_id: UUID
     kind: str
     status: str
 
 
-@router.post("/duplicates/runs", response={202: JobOut}, summary="Look for duplicates now")
+@router.post("/duplicates/runs", response={202: DedupJobOut}, summary="Look for duplicates now")
 @requires("persons.run_dedup")
 def start_run(request, payload: RunIn):
     params = {"threshold": payload.threshold} if payload.threshold is not None else {}

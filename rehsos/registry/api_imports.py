@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from rehsos.core.api import Problem
 from rehsos.core.errors import NotFound
 from rehsos.core.pagination import keyset_page
 from rehsos.core.permissions import requires
@@ -29,14 +30,9 @@ router = Router(tags=["person imports"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-class Problem(Schema):
-    type: str
-    title: str
-    status: int
-    detail: str
-    instance: str
-    code: str
-    errors: list[dict] | None = None
+class ImportProblem(Problem):
+    """A problem that can list every problem with an uploaded file."""
+
     problems: list[str] | None = Field(None, description="Every problem with the file.")
 
 
@@ -72,7 +68,7 @@ class ImportPage(Schema):
     next: str | None = Field(None, description="Cursor of the next page (pass it as after=)")
 
 
-class ListQuery(Schema):
+class ImportsListQuery(Schema):
     after: str | None = Field(None, description="The `next` of the previous page.")
     limit: int = Field(50, ge=1, le=200)
 
@@ -138,7 +134,7 @@ def template(request, query: Query[TemplateQuery]):
 
 @router.post(
     "/person-imports",
-    response={202: ImportOut, 403: Problem, 422: Problem},
+    response={202: ImportOut, 403: ImportProblem, 422: ImportProblem},
     summary="Upload a CSV or XLSX of persons to import (or only check, with dry_run)",
     url_name="person_imports",
 )
@@ -169,7 +165,7 @@ def upload(
     summary="Your imports, newest first (every import for national administrators)",
 )
 @requires("persons.import")
-def list_imports(request, query: Query[ListQuery]):
+def list_imports(request, query: Query[ImportsListQuery]):
     page = keyset_page(
         runner.visible_batches(request.auth),
         order=("created_at", "id"),
@@ -182,7 +178,7 @@ def list_imports(request, query: Query[ListQuery]):
 
 @router.get(
     "/person-imports/{import_id}",
-    response={200: ImportOut, 404: Problem},
+    response={200: ImportOut, 404: ImportProblem},
     summary="One import: status, progress and counts",
     url_name="person_import",
 )
@@ -193,7 +189,7 @@ def detail(request, import_id: UUID):
 
 @router.get(
     "/person-imports/{import_id}/rejects",
-    response={200: None, 404: Problem},
+    response={200: None, 404: ImportProblem},
     summary="The rejects report (XLSX): each rejected row and warning with its reason",
     url_name="person_import_rejects",
 )
@@ -216,7 +212,7 @@ def rejects(request, import_id: UUID):
 
 @router.post(
     "/person-imports/{import_id}/resume",
-    response={202: ImportOut, 404: Problem, 409: Problem},
+    response={202: ImportOut, 404: ImportProblem, 409: ImportProblem},
     summary="Resume a stopped import after its last committed row",
 )
 @requires("persons.import")
@@ -227,7 +223,7 @@ def resume(request, import_id: UUID):
 
 @router.post(
     "/person-imports/{import_id}/import",
-    response={202: ImportOut, 404: Problem, 409: Problem},
+    response={202: ImportOut, 404: ImportProblem, 409: ImportProblem},
     summary="Import the file that this finished dry run checked",
 )
 @requires("persons.import")

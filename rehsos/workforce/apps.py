@@ -1,6 +1,18 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+# Staff are people: the audit trail records that these fields changed, never their values.
+PERSONAL_FIELDS = {
+    "StaffMember": ["name", "sex", "birth_year", "email", "phone"],
+    "Application": ["motivation", "eligibility_result"],
+    "InternshipReport": ["text"],
+}
+
+
+def hidden(value: str) -> str:
+    """The audit trail's mask for a staff member's personal data: nothing of it."""
+    return "•••" if value not in (None, "", "None") else value
+
 
 class WorkforceConfig(AppConfig):
     name = "rehsos.workforce"
@@ -10,7 +22,7 @@ class WorkforceConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from rehsos.workforce import models
+        from rehsos.workforce import models, panels  # noqa: F401 - panels register themselves
 
         for model in (
             models.StaffMember,
@@ -24,4 +36,10 @@ class WorkforceConfig(AppConfig):
             models.InternshipReport,
             models.ReentryAction,
         ):
-            auditlog.register(model)
+            masked = PERSONAL_FIELDS.get(model.__name__)
+            if masked:
+                auditlog.register(
+                    model, mask_fields=masked, mask_callable="rehsos.workforce.apps.hidden"
+                )
+            else:
+                auditlog.register(model)

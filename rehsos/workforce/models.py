@@ -57,6 +57,13 @@ class StaffMember(BaseModel):
         verbose_name_plural = _("staff")
         ordering = ["facility", "name"]
         indexes = [models.Index(fields=["facility", "role"])]
+        constraints = [
+            models.CheckConstraint(
+                name="staff_left_after_start",
+                condition=models.Q(left_on__isnull=True)
+                | models.Q(left_on__gte=models.F("started_on")),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -69,6 +76,13 @@ class StaffMember(BaseModel):
     @property
     def is_active(self) -> bool:
         return self.left_on is None
+
+
+# Rows that belong to one staff member are scoped through their staff member.
+_THROUGH_STAFF = ScopeFields(province="staff__province_code", facility="staff__facility_id")
+_THROUGH_APPLICATION = ScopeFields(
+    province="application__staff__province_code", facility="application__staff__facility_id"
+)
 
 
 class Qualification(models.Model):
@@ -87,6 +101,8 @@ class Qualification(models.Model):
     institution = models.CharField(_("institution"), max_length=200, blank=True)
     year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
 
+    scope_fields = _THROUGH_STAFF
+
     class Meta:
         verbose_name = _("qualification")
         verbose_name_plural = _("qualifications")
@@ -102,6 +118,8 @@ class Certification(models.Model):
     number = models.CharField(_("number"), max_length=100, blank=True)
     issued_on = models.DateField(_("issued on"))
     expires_on = models.DateField(_("expires on"), null=True, blank=True)
+
+    scope_fields = _THROUGH_STAFF
 
     class Meta:
         verbose_name = _("certification")
@@ -125,6 +143,8 @@ class Competency(models.Model):
     name = models.CharField(_("competency"), max_length=200)
     level = models.CharField(_("level"), max_length=12, choices=Level.choices)
     assessed_on = models.DateField(_("assessed on"), null=True, blank=True)
+
+    scope_fields = _THROUGH_STAFF
 
     class Meta:
         verbose_name = _("competency")
@@ -165,6 +185,12 @@ class Training(BaseModel):
         verbose_name = _("training")
         verbose_name_plural = _("trainings")
         ordering = ["-starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                name="training_ends_after_start",
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -188,6 +214,8 @@ class TrainingParticipant(models.Model):
         _("pre-test score"), max_digits=5, decimal_places=2, null=True, blank=True
     )
 
+    scope_fields = _THROUGH_STAFF
+
     class Meta:
         verbose_name = _("participant")
         verbose_name_plural = _("participants")
@@ -206,7 +234,16 @@ class InternshipCall(BaseModel):
     {"rule": "min_service_years", "years": 2}, {"rule": "max_age", "years": 45},
     {"rule": "facility_model"}]``; ``scoring`` a list of criteria with weights and
     maximum points, e.g. ``[{"code": "motivation", "label": "...", "weight": 30,
-    "max": 10}, ...]``."""
+    "max": 10}, ...]``.
+
+    The rules: ``role_in`` {roles}, ``employment_in`` {employments},
+    ``min_service_years`` {years}, ``max_age`` / ``min_age`` {years},
+    ``facility_model``, ``facility_in`` {facilities: centre codes},
+    ``has_certification`` {name}, ``has_competency`` {code or name, min_level},
+    ``min_qualification`` {level}, ``not_previously_selected``; each at most once,
+    ages and service counted at ``closes_on``. Scoring weights add up to 100. Both
+    shapes are checked (errors name ``eligibility[i].<key>``, ``scoring[i].<key>``)
+    and the rules decided in :mod:`rehsos.workforce.eligibility`."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -237,6 +274,12 @@ class InternshipCall(BaseModel):
         verbose_name = _("internship call")
         verbose_name_plural = _("internship calls")
         ordering = ["-opens_on"]
+        constraints = [
+            models.CheckConstraint(
+                name="call_closes_after_opening",
+                condition=models.Q(closes_on__gte=models.F("opens_on")),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -254,6 +297,10 @@ class Application(BaseModel):
     call = models.ForeignKey(InternshipCall, on_delete=models.PROTECT, related_name="applications")
     staff = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="applications")
     submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+    # The applicant's own account, or the head of centre who applied for them.
+    submitted_by = models.ForeignKey(
+        "core.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     motivation = models.TextField(_("motivation"), blank=True)
     # Rule code → {"ok": bool, "reason": str}, kept as checked on submission.
     eligibility_result = models.JSONField(default=dict, blank=True)
@@ -274,10 +321,21 @@ class Application(BaseModel):
     placement_starts_on = models.DateField(_("placement starts"), null=True, blank=True)
     placement_ends_on = models.DateField(_("placement ends"), null=True, blank=True)
 
+    scope_fields = ScopeFields(province="staff__province_code", facility="staff__facility_id")
+
     class Meta:
         verbose_name = _("application")
         verbose_name_plural = _("applications")
-        constraints = [models.UniqueConstraint(fields=["call", "staff"], name="application_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["call", "staff"], name="application_once"),
+            models.CheckConstraint(
+                name="application_placement_in_order",
+                condition=models.Q(placement_starts_on__isnull=True)
+                | models.Q(placement_ends_on__isnull=True)
+                | models.Q(placement_ends_on__gte=models.F("placement_starts_on")),
+            ),
+        ]
+        indexes = [models.Index(fields=["call", "decision"])]
 
     def __str__(self) -> str:
         return f"{self.call_id}/{self.staff_id}"
@@ -296,6 +354,8 @@ class InternshipReport(models.Model):
     author = models.ForeignKey(
         "core.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+
+    scope_fields = _THROUGH_APPLICATION
 
     class Meta:
         verbose_name = _("internship report")
@@ -326,10 +386,13 @@ class ReentryAction(models.Model):
     done_on = models.DateField(_("done on"), null=True, blank=True)
     result = models.TextField(_("result"), blank=True)
 
+    scope_fields = _THROUGH_APPLICATION
+
     class Meta:
         verbose_name = _("re-entry action")
         verbose_name_plural = _("re-entry actions")
         ordering = ["application", "due_on"]
+        indexes = [models.Index(fields=["status", "due_on"])]
 
     def __str__(self) -> str:
         return self.what

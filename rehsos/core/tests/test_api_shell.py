@@ -114,6 +114,30 @@ def test_openapi_schema_lists_every_operation():
     assert listed == served
 
 
+def test_no_two_different_schemas_share_a_name_in_the_openapi_document():
+    # django-ninja files every body schema under its class name in
+    # components/schemas; a second, different class of the same name would silently
+    # replace the first in the documentation (and in clients generated from it).
+    from ninja.openapi.schema import OpenAPISchema
+
+    from rehsos.api import api
+
+    seen: dict[str, object] = {}
+    clashes: set[str] = set()
+    original = OpenAPISchema.add_schema_definitions
+
+    def record(self, definitions):
+        for name, definition in definitions.items():
+            if name in seen and seen[name] != definition:
+                clashes.add(name)
+            seen[name] = definition
+        original(self, definitions)
+
+    with mock.patch.object(OpenAPISchema, "add_schema_definitions", record):
+        api.get_openapi_schema()
+    assert not clashes, ", ".join(sorted(clashes))
+
+
 @pytest.mark.django_db
 def test_docs_page_uses_the_assets_of_the_ninja_package():
     response = Client().get("/api/v1/docs")

@@ -248,6 +248,8 @@ SAMPLES: dict[str, Callable[[World], str]] = {
     "attachment_id": lambda w: "1",
     "task_id": lambda w: str(uuid.UUID(int=1)),
     "number": lambda w: "1",  # an instrument version ("31" is no instrument: 404 when allowed)
+    "photo_id": lambda w: "1",  # a centre's photo ("31" is no centre: 404 when allowed)
+    "criterion": lambda w: "ACC-01",  # a catalogue criterion's code (no catalogue "31": 404)
 }
 
 

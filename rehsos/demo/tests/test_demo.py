@@ -20,7 +20,7 @@ from rehsos.registry.models import Person
 
 def load(*args: str) -> str:
     out = StringIO()
-    call_command("load_demo", *args, stdout=out)
+    call_command("load_demo", *args, "--without-standards", stdout=out)
     return out.getvalue()
 
 
@@ -30,7 +30,8 @@ def counts() -> tuple[int, int, int]:
 
 @pytest.fixture
 def loaded(db):
-    # The case-management demo has its own tests (test_demo_cases) and costs ~20 s a load.
+    # The case-management and standards demos have their own tests (test_demo_cases,
+    # test_demo_standards) and cost ~20 s a load each.
     load("--without-cases")
 
 
@@ -132,7 +133,7 @@ def test_the_logins_table_lists_every_demo_user(loaded):
     assert lines[0] == f"Demo logins (password for every one: {DEMO_PASSWORD})"
     assert lines[1].split() == ["username", "role", "scope"]
     assert lines[2].split()[:3] == ["admin.nasional", "National", "administrator"]
-    assert len(lines) == 1 + 1 + 10 + 1
+    assert len(lines) == 1 + 1 + 11 + 1
     assert "TOTP" in lines[-1]
 
 

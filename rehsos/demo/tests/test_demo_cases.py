@@ -26,7 +26,7 @@ from rehsos.facilities.models import Cluster, Facility
 
 def load() -> str:
     out = StringIO()
-    call_command("load_demo", stdout=out)
+    call_command("load_demo", "--without-standards", stdout=out)
     return out.getvalue()
 
 

@@ -72,6 +72,8 @@ class Action(BaseModel):
     )
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
     closing_note = models.TextField(_("how it was closed"), blank=True)
+    # The last e-mail reminder that counted this action (one a day at most).
+    reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     scope_fields = ScopeFields(province="province_code", facility="facility_id")
 

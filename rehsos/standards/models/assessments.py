@@ -56,6 +56,15 @@ class Assessment(BaseModel):
     # Scores computed on submit (the live figures are computed by ``scoring``).
     score = models.DecimalField(_("score"), max_digits=5, decimal_places=2, null=True, blank=True)
     passed = models.BooleanField(_("no critical criterion failed"), null=True, blank=True)
+    # ``version`` above is the catalogue version (it shadows BaseModel's row version), so
+    # edits of the assessment's own fields (title, visit, summary, assessors) carry this.
+    row_version = models.PositiveIntegerField(default=1, editable=False)
+    # The last reopening of a submitted assessment (the audit log keeps every one).
+    reopened_at = models.DateTimeField(_("reopened at"), null=True, blank=True)
+    reopened_by = models.ForeignKey(
+        "core.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reopen_reason = models.TextField(_("reason for reopening"), blank=True)
 
     scope_fields = ScopeFields(province="province_code", facility="facility_id")
 
@@ -63,7 +72,10 @@ class Assessment(BaseModel):
         verbose_name = _("standards assessment")
         verbose_name_plural = _("standards assessments")
         ordering = ["-started_on", "-id"]
-        indexes = [models.Index(fields=["facility", "kind", "-started_on"])]
+        indexes = [
+            models.Index(fields=["facility", "kind", "-started_on"]),
+            models.Index(fields=["status", "-started_on"], name="assessment_status_started"),
+        ]
 
     def __str__(self) -> str:
         return self.title or f"{self.get_kind_display()} {self.started_on}"
@@ -197,6 +209,12 @@ class Schedule(models.Model):
         blank=True,
         related_name="+",
     )
+    # The ``next_due`` for which the "due soon" and the "overdue" reminders went out,
+    # so each is sent once per due date (a moved due date is reminded again).
+    reminded_due = models.DateField(null=True, blank=True, editable=False)
+    reminded_overdue = models.DateField(null=True, blank=True, editable=False)
+
+    scope_fields = ScopeFields(province="facility__province_code", facility="facility_id")
 
     class Meta:
         verbose_name = _("assessment schedule")
@@ -205,6 +223,7 @@ class Schedule(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["facility", "catalogue", "kind"], name="schedule_once")
         ]
+        indexes = [models.Index(fields=["next_due"], name="schedule_next_due")]
 
     def __str__(self) -> str:
         return f"{self.facility_id} {self.kind} {self.next_due}"

@@ -96,7 +96,14 @@ class CatalogueVersion(BaseModel):
         verbose_name_plural = _("catalogue versions")
         ordering = ["catalogue", "-number"]
         constraints = [
-            models.UniqueConstraint(fields=["catalogue", "number"], name="catalogue_version_once")
+            models.UniqueConstraint(fields=["catalogue", "number"], name="catalogue_version_once"),
+            # One draft at a time per catalogue: two drafts would diverge, and adopting
+            # one would silently drop the other's edits.
+            models.UniqueConstraint(
+                fields=["catalogue"],
+                condition=models.Q(status="draft"),
+                name="catalogue_one_draft",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -116,7 +123,9 @@ class Criterion(models.Model):
     text_en = models.TextField(_("criterion (English)"))
     guidance_id = models.TextField(_("guidance (Indonesian)"), blank=True)
     guidance_en = models.TextField(_("guidance (English)"), blank=True)
+    # ``evidence_required`` is the Indonesian text; ``evidence_required_en`` its English.
     evidence_required = models.TextField(_("evidence required"), blank=True)
+    evidence_required_en = models.TextField(_("evidence required (English)"), blank=True)
     weight = models.DecimalField(
         _("weight"), max_digits=5, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
     )
@@ -146,3 +155,51 @@ class Criterion(models.Model):
 
     def guidance(self, language: str) -> str:
         return self.guidance_id if language.startswith("id") else self.guidance_en
+
+    def evidence(self, language: str) -> str:
+        return self.evidence_required if language.startswith("id") else self.evidence_required_en
+
+
+class CatalogueImport(BaseModel):
+    """An XLSX uploaded into a draft version: checked, previewed as a diff, then
+    applied on confirmation. The preview holds the file's SHA-256 and the draft's row
+    version it was computed against; a confirmation after the draft changed (or with
+    another file) is refused. The file is kept (private storage) as the record of what
+    changed the catalogue."""
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", _("Awaiting confirmation")
+        APPLIED = "applied", _("Applied")
+        STALE = "stale", _("Refused: the draft changed after the preview")
+        EXPIRED = "expired", _("Expired without confirmation")
+
+    catalogue_version = models.ForeignKey(
+        CatalogueVersion, on_delete=models.CASCADE, related_name="imports"
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.PREVIEW
+    )
+    original_name = models.CharField(_("file name"), max_length=255)
+    file = models.CharField(_("stored file"), max_length=300, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    # The draft's ``version`` (row version) the preview was computed against.
+    base_version = models.PositiveIntegerField(_("draft row version"))
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    # Counts of the preview: added, removed, changed, moved, unchanged.
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        "core.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+    applied_by = models.ForeignKey(
+        "core.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("catalogue import")
+        verbose_name_plural = _("catalogue imports")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.catalogue_version} ← {self.original_name}"

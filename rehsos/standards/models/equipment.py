@@ -5,7 +5,11 @@ inventory, giving a costed shortfall; stock-takes count what is really there."""
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from rehsos.core.permissions import ScopeFields
 from rehsos.facilities.models import RoomKind
+
+# Rows of a centre, scoped through the centre (a join: these tables are small per centre).
+CENTRE_SCOPE = ScopeFields(province="facility__province_code", facility="facility_id")
 
 
 class EquipmentItem(models.Model):
@@ -42,11 +46,23 @@ class EquipmentItem(models.Model):
     # WHO Priority Assistive Products List entry, when it is one.
     who_apl = models.CharField(_("WHO APL item"), max_length=100, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Row version: an edit carries the version it read (stale: 409).
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
         verbose_name = _("standard equipment item")
         verbose_name_plural = _("standard equipment")
         ordering = ["category", "code"]
+        constraints = [
+            models.CheckConstraint(
+                name="equipment_per_residents_has_n",
+                condition=~models.Q(basis="residents") | models.Q(per_n__gte=1),
+            ),
+            models.CheckConstraint(
+                name="equipment_per_room_has_kind",
+                condition=~models.Q(basis="room") | ~models.Q(room_kind=""),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name_en
@@ -86,6 +102,9 @@ class InventoryItem(models.Model):
     )
     location = models.CharField(_("location"), max_length=120, blank=True)
     last_counted_on = models.DateField(_("last counted"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    scope_fields = CENTRE_SCOPE
 
     class Meta:
         verbose_name = _("inventory item")
@@ -107,14 +126,33 @@ class StockTake(models.Model):
         "core.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     note = models.TextField(_("note"), blank=True)
+    # Only the inventory at this location is counted (blank: the whole centre).
+    location = models.CharField(_("location"), max_length=120, blank=True)
+    finished_by = models.ForeignKey(
+        "core.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    scope_fields = CENTRE_SCOPE
 
     class Meta:
         verbose_name = _("stock-take")
         verbose_name_plural = _("stock-takes")
         ordering = ["facility", "-started_on"]
+        constraints = [
+            # Two open counts of the same shelves would overwrite each other at the finish.
+            models.UniqueConstraint(
+                fields=["facility"],
+                condition=models.Q(finished_at__isnull=True),
+                name="stock_take_one_open_per_centre",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.facility_id} {self.started_on}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.finished_at is not None
 
 
 class StockTakeLine(models.Model):
@@ -126,6 +164,13 @@ class StockTakeLine(models.Model):
         InventoryItem, on_delete=models.CASCADE, related_name="counts"
     )
     expected = models.PositiveIntegerField(_("expected"))
+    # The inventory's condition when the count started (what the report compares with).
+    expected_condition = models.CharField(
+        _("condition expected"),
+        max_length=8,
+        choices=InventoryItem.Condition.choices,
+        blank=True,
+    )
     counted = models.PositiveIntegerField(_("counted"), null=True, blank=True)
     condition = models.CharField(
         _("condition"), max_length=8, choices=InventoryItem.Condition.choices, blank=True
@@ -143,3 +188,8 @@ class StockTakeLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.inventory_item_id}: {self.counted}/{self.expected}"
+
+    @property
+    def missing(self) -> int:
+        """Units not found (0 while not counted)."""
+        return 0 if self.counted is None else max(self.expected - self.counted, 0)

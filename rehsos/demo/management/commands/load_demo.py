@@ -23,7 +23,14 @@ class Command(BaseCommand):
             help="leave out the case-management demo (cases, plans, services, stays)",
         )
 
-    def handle(self, *args, persons: int, without_cases: bool, **options):
+        parser.add_argument(
+            "--without-standards",
+            action="store_true",
+            help="leave out the standards demo (model centres' assessments, plans, renovation, "
+            "staff, internships)",
+        )
+
+    def handle(self, *args, persons: int, without_cases: bool, without_standards: bool, **options):
         if settings.PRODUCTION:
             raise CommandError(
                 "load-demo refuses to run in production: it creates users with a public password."
@@ -31,7 +38,9 @@ class Command(BaseCommand):
         if persons < 0:
             raise CommandError("--persons must be zero or more.")
         try:
-            report = load_demo(persons=persons, cases=not without_cases)
+            report = load_demo(
+                persons=persons, cases=not without_cases, standards=not without_standards
+            )
         except DemoDataError as error:
             raise CommandError(str(error)) from None
         if not report.added_anything:
@@ -42,6 +51,7 @@ class Command(BaseCommand):
                 f"Demo data added: {report.centres} centres, {report.users} users, "
                 f"{report.persons} persons (with households, consents and "
                 f"{report.duplicates} planted duplicates for the review queue) and "
-                f"{report.cases} cases."
+                f"{report.cases} cases; {report.standards} standards assessments of the "
+                "model centres."
             )
         )
