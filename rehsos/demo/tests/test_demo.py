@@ -38,17 +38,17 @@ def loaded(db):
 def test_load_demo_creates_the_data_set_and_a_second_run_adds_nothing(db):
     first = load("--without-cases")
     assert first.strip() == (
-        "Demo data added: 18 centres, 10 users, 300 persons (with households, consents and "
+        "Demo data added: 18 centres, 11 users, 300 persons (with households, consents and "
         "24 planted duplicates for the review queue) and 0 cases."
     )
     assert Person.objects.filter(source_id__endswith="-dup").count() == 24
     assert Person.objects.exclude(nik_index="").count() > 200
-    assert counts() == (18, 10, 324)
+    assert counts() == (18, 11, 324)
 
     second = load("--without-cases")
 
     assert second.strip() == "Demo data: nothing to add (already loaded)."
-    assert counts() == (18, 10, 324)
+    assert counts() == (18, 11, 324)
 
 
 def test_the_centres_sit_in_their_real_villages(loaded):

@@ -46,12 +46,16 @@ class Command(BaseCommand):
         if not report.added_anything:
             self.stdout.write("Demo data: nothing to add (already loaded).")
             return
+        standards = (
+            ""
+            if without_standards
+            else f"; {report.standards} standards assessments of the model centres"
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data added: {report.centres} centres, {report.users} users, "
                 f"{report.persons} persons (with households, consents and "
                 f"{report.duplicates} planted duplicates for the review queue) and "
-                f"{report.cases} cases; {report.standards} standards assessments of the "
-                "model centres."
+                f"{report.cases} cases{standards}."
             )
         )
