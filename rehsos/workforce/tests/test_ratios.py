@@ -123,7 +123,10 @@ def test_catalogues_of_other_functions_and_non_current_versions_do_not_apply(
 
 
 def test_an_older_adopted_version_gives_way_to_the_newer(children_catalogue, centre):
-    newer = VersionFactory(catalogue=children_catalogue.catalogue, number=99)
+    # One above, whatever the factory sequence has reached in this process.
+    newer = VersionFactory(
+        catalogue=children_catalogue.catalogue, number=children_catalogue.number + 1
+    )
     staffing(newer, "STF-1", StaffRole.SOCIAL_WORKER, 20)
     result = ratios.for_facility(centre)
     assert [r.role for r in result.roles] == [StaffRole.SOCIAL_WORKER]
