@@ -198,7 +198,7 @@ def capture(func) -> list[tuple[float, str]]:
     return seen
 
 
-def measure(label: str, func, runs: int, show: bool = False) -> None:
+def measure(label: str, func, runs: int, show: bool = False) -> float:
     func()  # warm
     captured = capture(func)
     if show:
@@ -213,6 +213,7 @@ def measure(label: str, func, runs: int, show: bool = False) -> None:
         f"  {label:<48} p50 {pct(times, 50):8.1f} ms  p95 {pct(times, 95):8.1f} ms  "
         f"{len(captured)} statements"
     )
+    return pct(times, 50)
 
 
 def main() -> int:
@@ -273,7 +274,7 @@ def main() -> int:
         assert page.get("/standards/dashboard/").status_code == 200
         assert api.get("/api/v1/standards/dashboard").status_code == 200
         runs = args.runs
-        measure(
+        selector_p50 = measure(
             "selector national_dashboard (analyst)",
             lambda: selectors_dashboard.national_dashboard(analyst),
             runs,
@@ -300,6 +301,20 @@ def main() -> int:
             lambda: page.get(f"/standards/centres/{model.code}/dashboard/"),
             runs,
         )
+        # Baseline: the generic path the dashboard would take without its own summary:
+        # every centre's latest assessment scored by scoring.scores() (per domain), and
+        # the actions counted per centre and status, in the same process.
+        from django.db.models import Count
+
+        from rehsos.standards import scoring
+
+        def generic():
+            latest = scoring.latest_assessments(Facility.objects.filter(is_active=True))
+            scoring.scores(list(latest.values()))
+            list(Action.objects.values("facility_id", "status").annotate(n=Count("id")))
+
+        baseline_p50 = measure("baseline: scoring.scores() + action counts", generic, 3)
+        print(f"  ratio (baseline / selector, p50): {baseline_p50 / selector_p50:.1f}x")
         print(f"  peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     finally:
         if not args.keep:
