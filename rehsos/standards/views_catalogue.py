@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -436,7 +437,10 @@ def catalogue_adopt(request, code, number):
         messages.success(
             request,
             _("Version %(number)s is adopted, in force from %(day)s.")
-            % {"number": adopted.number, "day": adopted.effective_from.isoformat()},
+            % {
+                "number": adopted.number,
+                "day": date_format(adopted.effective_from, "SHORT_DATE_FORMAT"),
+            },
         )
         return redirect(_version_url(version))
 
@@ -463,7 +467,10 @@ def catalogue_retire(request, code, number):
         messages.success(
             request,
             _("Version %(number)s is withdrawn; its last day in force is %(day)s.")
-            % {"number": retired.number, "day": retired.effective_to.isoformat()},
+            % {
+                "number": retired.number,
+                "day": date_format(retired.effective_to, "SHORT_DATE_FORMAT"),
+            },
         )
         return redirect(_version_url(version))
 
